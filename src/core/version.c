@@ -1,0 +1,4 @@
+/* version.c - library version. */
+#include "promise/promise.h"
+
+const char *pm_version(void) { return PM_VERSION; }
