@@ -48,15 +48,24 @@ enum pm_pnr_error {
 
 /*
  * Parses s in any accepted spelling: YYMMDD-NNNC, YYMMDD+NNNC, YYMMDDNNNC,
- * YYYYMMDD-NNNC, YYYYMMDDNNNC. For 10-digit forms the century is the one
- * that makes the person younger than 100 on ref_date ('-' or no separator)
- * or at least 100 ('+'). ref_date is YYYYMMDD as an integer (e.g.
- * 20261128); 0 means today. Returns PM_PNR_OK and fills *out, or a
- * negative pm_pnr_error.
+ * YYYYMMDD-NNNC, YYYYMMDD+NNNC, YYYYMMDDNNNC (ASCII digits only; no
+ * spaces). For 10-digit forms the century is the one that puts the birth
+ * year 0..99 years before ref_date's year ('-' or no separator) or at
+ * least 100 years before it ('+': used from the calendar year a person
+ * turns 100). A 12-digit form carries its century; with '+' it is
+ * accepted only if the person turns 100 in ref_date's year or earlier.
+ * A birth date after ref_date is refused (PM_PNR_FUTURE); so is a birth
+ * year before 1800. ref_date is YYYYMMDD as an integer (e.g. 20261128);
+ * 0 means today (local time). Returns PM_PNR_OK and fills *out (which may
+ * be NULL to validate only), or a negative pm_pnr_error and zeroes *out.
+ * Thread-safe; s is never stored or copied anywhere but out->canon.
  */
 int pm_pnr_parse(const char *s, int ref_date, pm_pnr_t *out);
-/* Short English reason for a pm_pnr_error ("wrong check digit"). */
+/* Short English reason for a pm_pnr_error ("wrong check digit"); static
+ * string, never contains the number. */
 const char *pm_pnr_strerror(int err);
+/* Today's date (local time) as YYYYMMDD, the default ref_date. */
+int pm_pnr_today(void);
 
 /* ---- keys and pseudonyms ---- */
 
@@ -68,10 +77,13 @@ const char *pm_pnr_strerror(int err);
 typedef struct pm_key pm_key_t;
 
 /* Writes a new key (32 random bytes from libsodium) to path with mode
- * 0600. Refuses (PM_EEXIST) to overwrite an existing file. */
+ * 0600, as the one line "promise-key v1 <64 lowercase hex digits>\n".
+ * Refuses (PM_EEXIST) to overwrite an existing file. Crash-safe: there is
+ * afterwards either no file at path or a complete, fsync'd key. */
 int pm_key_generate(pm_ctx_t *ctx, const char *path);
-/* Loads a key file; free with pm_key_free(). Refuses a key file readable
- * by group or others (PM_EACCES). */
+/* Loads a key file; free with pm_key_free(). Refuses a key file with any
+ * permission bit for group or others (PM_EACCES), a missing file
+ * (PM_ENOTFOUND) and anything not in the key file format (PM_EINPUT). */
 int pm_key_load(pm_ctx_t *ctx, const char *path, pm_key_t **out);
 /* Wipes and frees; NULL is a no-op. */
 void pm_key_free(pm_key_t *key);
@@ -90,15 +102,20 @@ void pm_pseudonym(const pm_key_t *key, const pm_pnr_t *pnr, char *buf);
  * tag into tag (PM_KEY_TAG_LEN + 1 bytes) and returns 0, else PM_EINPUT. */
 int pm_pseudonym_parse(const char *s, char *tag);
 
-/* HMAC-SHA-256 of msg under key (any key length), for tests and tools. */
+/* HMAC-SHA-256 of msg under key (any key length), for tests and tools.
+ * Thread-safe. */
 void pm_hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t msglen,
                     uint8_t out[32]);
 
 /* Replaces the 'personnummer' column of the table at in_path ("-" =
- * stdin) with a 'pseudonym' column in the same position and writes the
- * table to out. The whole input is validated before anything is written
- * (output is staged in a temporary file), so an invalid number fails with
- * "FILE:LINE:COL: <reason>" and writes nothing. */
+ * stdin; plain or gzip) with a 'pseudonym' column in the same position
+ * and writes the table to out (tab-separated, '\n' line ends). The whole
+ * input is validated before anything is written (output is staged in an
+ * unlinked temporary file), so an invalid number fails with PM_EINPUT and
+ * "FILE:LINE:COL: invalid personnummer: <reason> (column 'personnummer')"
+ * and writes nothing. 10-digit numbers are read relative to today. An
+ * input that already has a 'pseudonym' column, or lacks 'personnummer',
+ * is refused (PM_EINPUT). */
 int pm_pseudonymize_table(pm_ctx_t *ctx, const pm_key_t *key, const char *in_path, FILE *out);
 
 #ifdef __cplusplus
