@@ -109,4 +109,16 @@ int pm_gtr_carriers(pm_gtr_t *r, int a, uint64_t *out_mask);
  * (htslib style: caller owns and frees *buf). */
 int pm_gtr_decode(pm_gtr_t *r, int32_t **buf, size_t *cap, int *ploidy);
 
+/* Optional: declares that mask (n_samples bits) will be passed to many
+ * pm_gtr_count() calls and will not change, so that its popcount is taken
+ * once. Call again after changing its contents; NULL forgets it. */
+int pm_gtr_set_mask(pm_gtr_t *r, const uint64_t *mask);
+/* Records in the segment (all of them, regardless of seek). */
+uint64_t pm_gtr_n_records(const pm_gtr_t *r);
+/* Precomputes per-stratum sample masks for pm_gtr_count_strata(). That
+ * function caches them keyed by the stratum pointer and n_strata, so a
+ * caller that changes the array's contents in place must call this again
+ * (a new pointer or count rebuilds automatically). */
+int pm_gtr_set_strata(pm_gtr_t *r, const int16_t *stratum, int n_strata);
+
 #endif
