@@ -14,7 +14,7 @@ PACKAGES=(
     # test oracles and tools: bcftools/tabix for VCF, plink2/plink1.9 for
     # frequencies and association, R for glm, clang for the fuzz targets
     bcftools tabix plink2 plink1.9 r-base-core clang libclang-rt-14-dev
-    python3 procps
+    python3 procps sqlite3
 )
 
 missing=()
