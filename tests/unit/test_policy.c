@@ -1,0 +1,320 @@
+/* test_policy.c - tiers, small-count release, complementary suppression, k from settings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "check.h"
+#include "promise/cohort.h"
+#include "promise/policy.h"
+#include "promise/promise.h"
+
+enum { E = PM_CELL_EXACT, S = PM_CELL_SMALL, X = PM_CELL_MASKED };
+
+static void test_tiers(void)
+{
+    CHECK(pm_tier_parse("public") == PM_TIER_PUBLIC);
+    CHECK(pm_tier_parse("Registered") == PM_TIER_REGISTERED);
+    CHECK(pm_tier_parse("project") == PM_TIER_PROJECT);
+    CHECK(pm_tier_parse("STEWARD") == PM_TIER_STEWARD);
+    CHECK(pm_tier_parse("admin") == PM_EUSAGE);
+    CHECK(pm_tier_parse(NULL) == PM_EUSAGE);
+    CHECK_STR(pm_tier_name(PM_TIER_REGISTERED), "registered");
+    CHECK_STR(pm_tier_name(17), "?");
+    CHECK(pm_policy_local_tier() == PM_TIER_STEWARD);
+    pm_ctx_t *ctx = pm_ctx_new();
+    CHECK(pm_policy_as_tier(ctx, PM_TIER_STEWARD, PM_TIER_PUBLIC) == PM_TIER_PUBLIC);
+    CHECK(pm_policy_as_tier(ctx, PM_TIER_STEWARD, PM_TIER_STEWARD) == PM_TIER_STEWARD);
+    CHECK(pm_policy_as_tier(ctx, PM_TIER_REGISTERED, PM_TIER_PUBLIC) == PM_TIER_PUBLIC);
+    CHECK(pm_policy_as_tier(ctx, PM_TIER_REGISTERED, PM_TIER_STEWARD) == PM_EACCES);
+    CHECK_STR(pm_ctx_errmsg(ctx), "tier 'registered' cannot act as the higher tier 'steward'");
+    CHECK(pm_policy_as_tier(ctx, PM_TIER_PUBLIC, PM_TIER_REGISTERED) == PM_EACCES);
+    CHECK(pm_policy_as_tier(ctx, PM_TIER_STEWARD, 9) == PM_EUSAGE);
+    pm_ctx_free(ctx);
+}
+
+static void test_count(void)
+{
+    pm_policy_t reg = {PM_TIER_REGISTERED, 5}, pub = {PM_TIER_PUBLIC, 5},
+                stw = {PM_TIER_STEWARD, 5}, k1 = {PM_TIER_PUBLIC, 1}, k10 = {PM_TIER_REGISTERED, 10};
+    for (int64_t n = 0; n < 20; n++) {
+        pm_cell_t c = pm_policy_release_count(&reg, n);
+        int small = n >= 1 && n < 5;
+        CHECK(c.state == (small ? S : E));
+        CHECK(c.value == (small ? -1 : n));
+        CHECK(pm_policy_release_count(&pub, n).state == c.state);
+        CHECK(pm_policy_release_count(&stw, n).state == E && pm_policy_release_count(&stw, n).value == n);
+        CHECK(pm_policy_release_count(&k1, n).state == E);
+        CHECK(pm_policy_release_count(&k10, n).state == (n >= 1 && n < 10 ? S : E));
+    }
+}
+
+/* Runs the suppression and compares with expected states. */
+static void check_states(const int64_t *v, size_t R, size_t C, int ra, int ca, int k,
+                         const int *want, int line)
+{
+    int st[64];
+    CHECK(pm_policy_suppress(v, R, C, ra, ca, k, st) == 0);
+    for (size_t i = 0; i < R * C; i++)
+        CHECK_MSG(st[i] == want[i], "line %d: cell %zu (value %lld) is %d, want %d", line, i,
+                  (long long)v[i], st[i], want[i]);
+}
+#define STATES(v, R, C, ra, ca, k, ...)                                 \
+    do {                                                                \
+        const int want_[] = {__VA_ARGS__};                              \
+        check_states(v, R, C, ra, ca, k, want_, __LINE__);              \
+    } while (0)
+
+static void test_one_dim(void)
+{
+    /* cells then total */
+    int64_t a[] = {10, 20, 30};
+    STATES(a, 3, 1, 1, 0, 5, E, E, E);
+    int64_t b[] = {3, 20, 23}; /* one small cell: the other is hidden too */
+    STATES(b, 3, 1, 1, 0, 5, S, X, E);
+    int64_t c[] = {3, 30, 20, 53}; /* the next-smallest, not the first */
+    STATES(c, 4, 1, 1, 0, 5, S, E, X, E);
+    int64_t d[] = {3, 4, 30, 37}; /* two small cells: 3+4=7 leaves each a range */
+    STATES(d, 4, 1, 1, 0, 5, S, S, E, E);
+    int64_t e[] = {1, 1, 100, 102}; /* 1+1=2 would pin both at 1 */
+    STATES(e, 4, 1, 1, 0, 5, S, S, X, E);
+    int64_t f[] = {4, 4, 0, 8}; /* 4+4=8 pins both; only a zero is left to hide */
+    STATES(f, 4, 1, 1, 0, 5, S, S, X, E);
+    int64_t g[] = {0, 0, 10, 10}; /* zeros stay zeros */
+    STATES(g, 4, 1, 1, 0, 5, E, E, E, E);
+    int64_t h[] = {2, 1, 0, 3}; /* a small total: everything small, nothing derivable */
+    STATES(h, 4, 1, 1, 0, 5, S, S, E, S);
+    int64_t i[] = {3, 20, 23}; /* non-additive (source): no margin to derive from */
+    STATES(i, 3, 1, 0, 0, 5, S, E, E);
+    int64_t j[] = {3, 20, 23}; /* k = 1: nothing hidden */
+    STATES(j, 3, 1, 1, 0, 1, E, E, E);
+    int64_t k[] = {9, 20, 29}; /* k = 10 */
+    STATES(k, 3, 1, 1, 0, 10, S, X, E);
+    /* hiding 5 (known >= k) still pins 1 = 6 - 5, and nothing else is left:
+     * the small cell itself is shown as "x" (no range promised) */
+    int64_t l[] = {1, 5, 6};
+    STATES(l, 3, 1, 1, 0, 5, X, X, E);
+    int64_t m[] = {1, 5, 0, 6};
+    STATES(m, 4, 1, 1, 0, 5, X, X, E, E);
+    int64_t n[] = {7};
+    STATES(n, 1, 1, 1, 0, 5, E);
+    int64_t o[] = {3};
+    STATES(o, 1, 1, 1, 0, 5, S);
+}
+
+/* Independent check of one additive line: the attacker's exact range for
+ * each "<k" cell given the released cells, the margin, <k in 1..k-1 and
+ * x in k..inf (or 0..inf for a hidden zero). Returns 1 when every small
+ * cell keeps at least two possible values. */
+static int line_safe(const int64_t *v, const int *st, const size_t *idx, size_t n, int k)
+{
+    size_t mg = idx[n - 1];
+    if (k <= 2 || st[mg] != E) /* "<2" is 1 by itself */
+        return 1; /* margin hidden too: the line is unconstrained here */
+    double rest = (double)v[mg], lo = 0, hi = 0;
+    for (size_t m = 0; m + 1 < n; m++) {
+        size_t c = idx[m];
+        if (st[c] == E)
+            rest -= (double)v[c];
+        else if (st[c] == S) {
+            lo += 1;
+            hi += k - 1;
+        } else {
+            lo += v[c] >= k ? k : 0;
+            hi += 1e18;
+        }
+    }
+    for (size_t m = 0; m + 1 < n; m++) {
+        size_t c = idx[m];
+        if (st[c] != S)
+            continue;
+        double olo = lo - 1, ohi = hi - (k - 1);
+        double clo = rest - ohi > 1 ? rest - ohi : 1, chi = rest - olo < k - 1 ? rest - olo : k - 1;
+        if (chi - clo < 1)
+            return 0;
+    }
+    return 1;
+}
+
+static unsigned rng_state = 12345;
+static unsigned rnd(unsigned n)
+{
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (rng_state >> 16) % n;
+}
+
+static void test_random(void)
+{
+    /* one dimension: every pattern of 2..5 cells from a small range */
+    for (int t = 0; t < 3000; t++) {
+        size_t n = 2 + rnd(4);
+        int k = 2 + (int)rnd(5);
+        int64_t v[8];
+        int st[8];
+        int64_t tot = 0;
+        for (size_t i = 0; i < n; i++)
+            tot += v[i] = rnd(3) == 0 ? 0 : (int64_t)rnd(2u * (unsigned)k + 2);
+        v[n] = tot;
+        CHECK(pm_policy_suppress(v, n + 1, 1, 1, 0, k, st) == 0);
+        size_t idx[8];
+        for (size_t i = 0; i <= n; i++)
+            idx[i] = i;
+        int ok = line_safe(v, st, idx, n + 1, k);
+        for (size_t i = 0; i <= n; i++) {
+            ok &= (v[i] >= 1 && v[i] < k) ? st[i] != E : st[i] != S; /* small is never exact */
+            ok &= st[i] != X || i < n;                      /* the total is never masked */
+        }
+        CHECK_MSG(ok, "case %d: k=%d n=%zu", t, k, n);
+        /* deterministic */
+        int st2[8];
+        pm_policy_suppress(v, n + 1, 1, 1, 0, k, st2);
+        CHECK(memcmp(st, st2, (n + 1) * sizeof *st) == 0);
+    }
+    /* two dimensions: every row and every column is safe on its own */
+    for (int t = 0; t < 2000; t++) {
+        size_t R = 2 + rnd(3), C = 2 + rnd(3); /* inner */
+        size_t RR = R + 1, CC = C + 1;
+        int k = 3 + (int)rnd(3);
+        int64_t v[64] = {0};
+        int st[64];
+        for (size_t i = 0; i < R; i++)
+            for (size_t j = 0; j < C; j++)
+                v[i * CC + j] = rnd(4) == 0 ? 0 : (int64_t)rnd(3u * (unsigned)k);
+        for (size_t i = 0; i < R; i++)
+            for (size_t j = 0; j < C; j++) {
+                v[i * CC + C] += v[i * CC + j];
+                v[R * CC + j] += v[i * CC + j];
+                v[R * CC + C] += v[i * CC + j];
+            }
+        CHECK(pm_policy_suppress(v, RR, CC, 1, 1, k, st) == 0);
+        int ok = 1;
+        size_t idx[8];
+        for (size_t j = 0; j < CC; j++) {
+            for (size_t i = 0; i < RR; i++)
+                idx[i] = i * CC + j;
+            ok &= line_safe(v, st, idx, RR, k);
+        }
+        for (size_t i = 0; i < RR; i++) {
+            for (size_t j = 0; j < CC; j++)
+                idx[j] = i * CC + j;
+            ok &= line_safe(v, st, idx, CC, k);
+        }
+        for (size_t c = 0; c < RR * CC; c++)
+            ok &= (v[c] >= 1 && v[c] < k) ? st[c] != E : st[c] != S;
+        ok &= st[RR * CC - 1] != X;
+        CHECK_MSG(ok, "2-D case %d: %zux%zu k=%d", t, R, C, k);
+        if (!ok)
+            for (size_t i = 0; i < RR; i++) {
+                for (size_t j = 0; j < CC; j++)
+                    fprintf(stderr, "  %3lld%c", (long long)v[i * CC + j], "ESX"[st[i * CC + j]]);
+                fputc('\n', stderr);
+            }
+    }
+}
+
+static void test_two_dim(void)
+{
+    /* 2x2 inner with margins:   3  10 | 13
+     *                           10 10 | 20
+     *                           13 20 | 33   -> hide 3 and a rectangle around it */
+    int64_t a[] = {3, 10, 13, 10, 10, 20, 13, 20, 33};
+    int st[9];
+    CHECK(pm_policy_suppress(a, 3, 3, 1, 1, 5, st) == 0);
+    CHECK(st[0] == S);
+    /* row 0 and column 0 each need a second hidden cell, and their partners too */
+    CHECK(st[1] == X && st[3] == X && st[4] == X);
+    CHECK(st[2] == E && st[5] == E && st[6] == E && st[7] == E && st[8] == E);
+    /* source x sex: rows (sources) not additive, columns (sexes) are */
+    int64_t b[] = {3, 10, 13, 10, 10, 20, 13, 20, 30};
+    CHECK(pm_policy_suppress(b, 3, 3, 0, 1, 5, st) == 0);
+    CHECK(st[0] == S && st[1] == X && st[3] == E && st[4] == E);
+    /* nothing small: nothing hidden */
+    int64_t c[] = {5, 10, 15, 10, 10, 20, 15, 20, 35};
+    CHECK(pm_policy_suppress(c, 3, 3, 1, 1, 5, st) == 0);
+    for (int i = 0; i < 9; i++)
+        CHECK(st[i] == E);
+}
+
+static void test_release_table(void)
+{
+    pm_ctx_t *ctx = pm_ctx_new();
+    char *lab0[] = {"F", "M", "NA"};
+    int64_t cells[] = {3, 20, 0, 23};
+    pm_cohort_table_t t = {.ndim = 1, .field = {"sex", NULL}, .nlab = {3, 0},
+                           .lab = {lab0, NULL}, .additive = {1, 0}, .cell = cells};
+    pm_policy_t reg = {PM_TIER_REGISTERED, 5}, stw = {PM_TIER_STEWARD, 5};
+    pm_released_t *r = NULL;
+    CHECK(pm_policy_release_table(ctx, &reg, &t, &r) == 0);
+    if (r) {
+        CHECK(r->ncells == 4 && r->ndim == 1 && r->k == 5 && r->tier == PM_TIER_REGISTERED);
+        CHECK_STR(r->field[0], "sex");
+        CHECK_STR(r->lab[0][2], "NA");
+        CHECK(r->lab[0][0] != lab0[0]); /* copied */
+        CHECK(r->cell[0].state == S && r->cell[0].value == -1);
+        CHECK(r->cell[1].state == X && r->cell[1].value == -1);
+        CHECK(r->cell[2].state == E && r->cell[2].value == 0);
+        CHECK(r->cell[3].state == E && r->cell[3].value == 23);
+        CHECK(r->n_small == 1 && r->n_masked == 1);
+    }
+    pm_released_free(r);
+    CHECK(pm_policy_release_table(ctx, &stw, &t, &r) == 0);
+    if (r) {
+        for (size_t i = 0; i < 4; i++)
+            CHECK(r->cell[i].state == E && r->cell[i].value == cells[i]);
+        CHECK(r->n_small == 0 && r->n_masked == 0);
+    }
+    pm_released_free(r);
+    pm_released_free(NULL);
+    int64_t one[] = {4};
+    pm_cohort_table_t t0 = {.ndim = 0, .cell = one};
+    CHECK(pm_policy_release_table(ctx, &reg, &t0, &r) == 0);
+    CHECK(r && r->ncells == 1 && r->cell[0].state == S);
+    pm_released_free(r);
+    pm_ctx_free(ctx);
+}
+
+static void test_settings(void)
+{
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/pmpolicy.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/st", dir);
+    pm_ctx_t *ctx = pm_ctx_new();
+    pm_store_t *st = NULL;
+    CHECK(pm_store_init(ctx, path) == 0);
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &st) == 0);
+    if (st) {
+        pm_policy_t p;
+        CHECK(pm_policy_for_store(st, PM_TIER_REGISTERED, &p) == 0);
+        CHECK(p.k == 5 && p.tier == PM_TIER_REGISTERED);
+        CHECK(pm_catalog_meta_set(st, "k", "11") == 0);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == 0);
+        CHECK(p.k == 11 && p.tier == PM_TIER_PUBLIC);
+        CHECK(pm_policy_release_count(&p, 10).state == S);
+        CHECK(pm_policy_release_count(&p, 11).state == E);
+        CHECK(pm_catalog_meta_set(st, "k", "five") == 0);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == PM_ECORRUPT);
+        CHECK(pm_catalog_meta_set(st, "k", "0") == 0);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == PM_ECORRUPT);
+        CHECK(pm_catalog_meta_set(st, "k", "1") == 0);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == 0 && p.k == 1);
+    }
+    pm_store_close(st);
+    pm_ctx_free(ctx);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void)
+{
+    test_tiers();
+    test_count();
+    test_one_dim();
+    test_two_dim();
+    test_random();
+    test_release_table();
+    test_settings();
+    return check_summary("test_policy");
+}
