@@ -52,17 +52,14 @@ static const char *const migration_v1 =
 
 /*
  * Each data module contributes its own tables to version 1 in its own
- * catalog file (src/catalog/cat_<module>.c) by defining the matching
- * symbol below; the weak empty defaults keep the build whole while a
- * module is absent. After the first release these become migrations.
+ * catalog file (src/catalog/cat_<module>.c). The references below are
+ * strong on purpose: they make the linker pull every module's catalog file
+ * out of libpromise.a, so that no program can create a store that lacks a
+ * module's tables. After the first release these become migrations.
  */
-#define PM_WEAK_PART(name) __attribute__((weak)) const char name[] = ""
-PM_WEAK_PART(pm_schema_identity_v1);
-PM_WEAK_PART(pm_schema_genotype_v1);
-PM_WEAK_PART(pm_schema_registry_v1);
-PM_WEAK_PART(pm_schema_omics_v1);
-PM_WEAK_PART(pm_schema_policy_v1);
-PM_WEAK_PART(pm_schema_audit_v1);
+extern const char pm_schema_genotype_v1[], pm_schema_registry_v1[], pm_schema_omics_v1[],
+    pm_schema_policy_v1[], pm_schema_audit_v1[];
+static const char pm_schema_identity_v1[] = ""; /* identity keeps its state in meta */
 
 static const char *const parts_v1[] = {
     migration_v1,          pm_schema_identity_v1, pm_schema_genotype_v1, pm_schema_registry_v1,

@@ -1,0 +1,113 @@
+/*
+ * promise/audit.h - the hash-chained, append-only audit log (PRODUCT.md
+ * section 7; docs/access.md).
+ *
+ * Every request, refused ones included, is appended BEFORE it is
+ * answered; the answer's size and the individuals it used follow as a
+ * second, chained "result" entry, so that no entry is ever updated:
+ *
+ *   pm_audit_entry_t e = {.who = "alice", .tier = PM_TIER_PROJECT, .project = "cardio",
+ *                         .command = "count", .query = "--cohort 'icd10:E11'"};
+ *   int64_t id;
+ *   if (pm_audit_append(st, &e, &id) < 0) -> do not answer
+ *   ... compute the answer ...
+ *   pm_audit_complete_ex(st, id, "ok", n, bytes, used_set, NULL);  // before releasing it
+ *   ... release the answer ...
+ *
+ * Storage: table `audit` in the catalog. Each append is its own committed
+ * SQLite transaction (synchronous=FULL), taken on a connection of its own
+ * when the store handle is read-only, so a reader can audit without the
+ * store's writer lock. Entry i stores
+ *     hash_i = SHA-256(hash_{i-1} || "\n" || canonical(entry_i))   (hex)
+ * with hash_0 = 64 zeros, and ids run 1, 2, 3 ... without gaps. After each
+ * commit the head (id and hash of the last entry) is also written to
+ * STORE/audit/head, a witness outside the database that catches a
+ * truncated tail. pm_audit_verify recomputes everything.
+ *
+ * The personnummer never reaches this module: callers log pseudonyms or
+ * individual indices.
+ */
+#ifndef PROMISE_AUDIT_H
+#define PROMISE_AUDIT_H
+
+#include <stdint.h>
+
+#include "promise/bitset.h"
+#include "promise/error.h"
+#include "promise/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PM_AUDIT_FIELD_MAX 4096 /* longer who/project/command/query are refused */
+#define PM_AUDIT_HASH_HEX 64
+
+/* A request as it arrives. Strings may be NULL (stored as ""). */
+typedef struct pm_audit_entry {
+    const char *who;     /* user name, or "local:<login>" for the local CLI */
+    int tier;            /* pm_tier_t */
+    const char *project; /* project the request is made in, or NULL */
+    const char *command; /* "count", "GET /api/v1/count", "forget" ... */
+    const char *query;   /* normalised query: no personnummer, no token */
+} pm_audit_entry_t;
+
+/* Appends a request entry and commits it; *entry_id (may be NULL) gets its
+ * id. Fails (and the caller must not answer) when the log cannot be
+ * written. Must not be called inside a catalog transaction. */
+int pm_audit_append(pm_store_t *st, const pm_audit_entry_t *e, int64_t *entry_id);
+
+/* Appends the "result" entry of request entry_id: outcome "ok". */
+int pm_audit_complete(pm_store_t *st, int64_t entry_id, int64_t n_individuals,
+                      int64_t result_size);
+/* Full form: outcome is "ok", "refused", "error" (or another short word);
+ * used (may be NULL) is the set of individuals whose data the answer used,
+ * recorded for individual-level answers so that `audit person` can list
+ * them (GDPR art. 15); *result_id (may be NULL) gets the new entry's id. */
+int pm_audit_complete_ex(pm_store_t *st, int64_t entry_id, const char *outcome,
+                         int64_t n_individuals, int64_t result_size, const pm_bitset_t *used,
+                         int64_t *result_id);
+
+/* One stored entry, for listing. Strings are owned by the iterator and
+ * valid during the callback only. */
+typedef struct pm_audit_row {
+    int64_t id;
+    const char *kind;    /* "request" or "result" */
+    const char *at;      /* UTC, "YYYY-MM-DDTHH:MM:SS.mmmZ" */
+    const char *who;
+    const char *tier;
+    const char *project;
+    const char *command;
+    const char *query;
+    int64_t ref;           /* result: the request's id; request: 0 */
+    const char *outcome;   /* result: "ok", "refused" ...; request: "" */
+    int64_t n_individuals; /* result: -1 when not given */
+    int64_t result_size;   /* result: -1 when not given */
+    int64_t n_used;        /* individuals recorded for art. 15 */
+    const char *hash;
+} pm_audit_row_t;
+
+/* Calls fn for entries with id > after_id in id order. */
+int pm_audit_each(pm_store_t *st, int64_t after_id,
+                  int (*fn)(void *ud, const pm_audit_row_t *r), void *ud);
+/* Number of entries and the highest id (0, 0 for an empty log). */
+int pm_audit_count(pm_store_t *st, int64_t *n, int64_t *last_id);
+
+/* Recomputes the chain. Returns 0 with *n_ok entries when every entry,
+ * its order and the head witness agree; PM_ECORRUPT with *bad_id = the
+ * first entry id that is edited, missing, out of order or (for a
+ * truncated tail) the first missing id, and a message on the context. */
+int pm_audit_verify(pm_store_t *st, int64_t *n_ok, int64_t *bad_id);
+
+/* Calls fn, in log order, for every result entry whose recorded
+ * individuals include individual idx (GDPR art. 15). The row is the
+ * result entry: who, tier, project and command are copied from its
+ * request, r->ref is the request's id. An individual list that does not
+ * decode fails with PM_ECORRUPT (run pm_audit_verify). */
+int pm_audit_person(pm_store_t *st, int64_t idx,
+                    int (*fn)(void *ud, const pm_audit_row_t *r), void *ud);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

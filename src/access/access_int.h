@@ -1,0 +1,18 @@
+/*
+ * access_int.h - helpers shared by the files of src/access. Internal.
+ * src/access is, with src/identity, a libsodium user: SHA-256 for token
+ * hashes and the audit chain, the system CSPRNG for tokens and project
+ * keys.
+ */
+#ifndef PM_ACCESS_ACCESS_INT_H
+#define PM_ACCESS_ACCESS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Lowercase hex SHA-256 of data into hex[65]. */
+void pm_access_sha256_hex(const void *data, size_t len, char *hex);
+/* Today (UTC) as YYYYMMDD. */
+int pm_access_today(void);
+
+#endif
