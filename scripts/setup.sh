@@ -15,6 +15,8 @@ PACKAGES=(
     # frequencies and association, R for glm, clang for the fuzz targets
     bcftools tabix plink2 plink1.9 r-base-core clang libclang-rt-14-dev
     python3 procps sqlite3
+    # the HTTP tests: curl against `promise serve`, Beacon schema validation
+    curl python3-jsonschema
 )
 
 missing=()

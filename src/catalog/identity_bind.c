@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "catalog/catalog.h"
@@ -84,29 +85,11 @@ int pm_ymd_today(void)
 
 /* ---- identity columns ---- */
 
-int pm_idcol_init(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_key_t *key,
-                  int ref_date)
+/* Checks ic->key against the store's binding and records it on first use
+ * (key_fingerprint and key_tag), once the identity column is known. */
+static int idcol_bind(pm_idcol_t *ic)
 {
-    memset(ic, 0, sizeof *ic);
-    ic->st = st;
-    ic->t = t;
-    ic->key = key;
-    ic->ref_date = ref_date;
-    pm_ctx_t *ctx = pm_store_ctx(st);
-    int cp = pm_tsv_col(t, "personnummer"), cs = pm_tsv_col(t, "pseudonym");
-    if (cp >= 0 && cs >= 0)
-        return pm_tsv_err(t, cs, PM_EINPUT,
-                          "two identity columns: use either 'personnummer' or 'pseudonym'");
-    if (cp < 0 && cs < 0)
-        return pm_err(ctx, PM_EINPUT,
-                      "%s:%ld: missing identity column: 'personnummer' or 'pseudonym'",
-                      pm_tsv_path(t), pm_tsv_lineno(t));
-    ic->col = cp >= 0 ? cp : cs;
-    ic->is_pnr = cp >= 0;
-    if (ic->is_pnr && !key)
-        return pm_tsv_err(t, ic->col, PM_EUSAGE,
-                          "a personnummer column needs the pseudonymisation key (--key KEYFILE)");
-
+    pm_store_t *st = ic->st;
     char fp_s[PM_FINGERPRINT_HEX + 8], tag_s[16];
     int have_fp = pm_catalog_meta_get(st, "key_fingerprint", fp_s, sizeof fp_s);
     if (have_fp < 0)
@@ -114,12 +97,12 @@ int pm_idcol_init(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_key_t *k
     int have_tag = pm_catalog_meta_get(st, "key_tag", tag_s, sizeof tag_s);
     if (have_tag < 0)
         return have_tag;
-    if (key) {
+    if (ic->key) {
         char fp[PM_FINGERPRINT_HEX + 1], tag[PM_KEY_TAG_LEN + 1];
-        pm_key_fingerprint(key, fp);
-        pm_key_tag(key, tag);
+        pm_key_fingerprint(ic->key, fp);
+        pm_key_tag(ic->key, tag);
         if ((have_fp && strcmp(fp_s, fp) != 0) || (have_tag && strcmp(tag_s, tag) != 0))
-            return pm_tsv_err(t, ic->col, PM_EACCES,
+            return pm_tsv_err(ic->t, ic->col, PM_EACCES,
                               "the key is not the one this store is bound to; input "
                               "pseudonymised under another key is refused");
         int rc;
@@ -140,6 +123,54 @@ int pm_idcol_init(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_key_t *k
         ic->have_tag = 1;
     }
     return 0;
+}
+
+static void idcol_start(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_key_t *key,
+                        int ref_date)
+{
+    memset(ic, 0, sizeof *ic);
+    ic->st = st;
+    ic->t = t;
+    ic->key = key;
+    ic->ref_date = ref_date;
+}
+
+int pm_idcol_init(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_key_t *key,
+                  int ref_date)
+{
+    idcol_start(ic, st, t, key, ref_date);
+    pm_ctx_t *ctx = pm_store_ctx(st);
+    int cp = pm_tsv_col(t, "personnummer"), cs = pm_tsv_col(t, "pseudonym");
+    if (cp >= 0 && cs >= 0)
+        return pm_tsv_err(t, cs, PM_EINPUT,
+                          "two identity columns: use either 'personnummer' or 'pseudonym'");
+    if (cp < 0 && cs < 0)
+        return pm_err(ctx, PM_EINPUT,
+                      "%s:%ld: missing identity column: 'personnummer' or 'pseudonym'",
+                      pm_tsv_path(t), pm_tsv_lineno(t));
+    ic->col = cp >= 0 ? cp : cs;
+    ic->is_pnr = cp >= 0;
+    if (ic->is_pnr && !key)
+        return pm_tsv_err(t, ic->col, PM_EUSAGE,
+                          "a personnummer column needs the pseudonymisation key (--key KEYFILE)");
+    return idcol_bind(ic);
+}
+
+int pm_idcol_init_named(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const char *name,
+                        const pm_key_t *key, int ref_date)
+{
+    idcol_start(ic, st, t, key, ref_date);
+    ic->col = -1;
+    for (int i = 0; i < pm_tsv_ncols(t); i++)
+        if (strcasecmp(pm_tsv_colname(t, i), name) == 0) {
+            ic->col = i;
+            break;
+        }
+    if (ic->col < 0)
+        return pm_err(pm_store_ctx(st), PM_EINPUT, "%s:1: no identity column '%s'",
+                      pm_tsv_path(t), name);
+    ic->is_pnr = key != NULL;
+    return idcol_bind(ic);
 }
 
 int pm_idcol_read(pm_idcol_t *ic, char *pseudo, pm_pnr_t *pnr)
@@ -220,6 +251,25 @@ int pm_individual_find(pm_store_t *st, const char *pseudonym, int64_t *idx,
             snprintf(row->county, sizeof row->county, "%s", county ? county : "");
             row->withdrawn = sqlite3_column_int(q, 6);
         }
+    } else if (rc != SQLITE_DONE) {
+        found = pm_catalog_sqlerr(st, "find individual");
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
+int pm_individual_pseudonym(pm_store_t *st, int64_t idx, char *pseudo)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(pm_catalog_db(st), "SELECT pseudonym FROM individual WHERE idx=?1", -1,
+                           &q, NULL) != SQLITE_OK)
+        return pm_catalog_sqlerr(st, "find individual");
+    sqlite3_bind_int64(q, 1, idx);
+    int rc = sqlite3_step(q), found = 0;
+    if (rc == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(q, 0);
+        snprintf(pseudo, PM_PSEUDONYM_MAX, "%s", s ? s : "");
+        found = 1;
     } else if (rc != SQLITE_DONE) {
         found = pm_catalog_sqlerr(st, "find individual");
     }

@@ -62,6 +62,12 @@ typedef struct pm_idcol {
  * key). */
 int pm_idcol_init(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_key_t *key,
                   int ref_date);
+/* Like pm_idcol_init for an identity column the caller names (a
+ * registry extract's 'lopnr'), matched case-insensitively: it holds
+ * personnummer when key is given and pseudonyms otherwise. Same key
+ * checks and binding; PM_EINPUT when the column is absent. */
+int pm_idcol_init_named(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const char *name,
+                        const pm_key_t *key, int ref_date);
 /* The pseudonym of the current row into pseudo (PM_PSEUDONYM_MAX bytes).
  * For a personnummer column, *pnr (if not NULL) receives the parsed
  * number's sex and birth date; the caller wipes it after use. Returns 1
@@ -87,6 +93,12 @@ typedef struct pm_individual_row {
  * NULL, *row filled), 0 not found, <0 catalog error. */
 int pm_individual_find(pm_store_t *st, const char *pseudonym, int64_t *idx,
                        pm_individual_row_t *row);
+
+/* The store pseudonym of individual idx into pseudo (PM_PSEUDONYM_MAX
+ * bytes): 1 found, 0 no such individual, <0 catalog error. For answers
+ * that name individuals (the server's Beacon records, re-keyed per
+ * project with pm_access_project_pseudonym). */
+int pm_individual_pseudonym(pm_store_t *st, int64_t idx, char *pseudo);
 
 typedef struct pm_sample_row {
     int64_t id;          /* sample.id */

@@ -17,6 +17,7 @@
 #include "catalog/catalog.h"
 #include "catalog/individual.h"
 #include "core/tsv.h"
+#include "identity/digest.h"
 #include "promise/tables.h"
 
 #define NAME_MAX_LEN 64 /* sample_id, source, assay, tissue */
@@ -223,13 +224,20 @@ static int log_ingest(ingest_t *g, const char *path)
 {
     char real[PATH_MAX];
     const char *file = realpath(path, real) ? real : path;
+    /* The digest is provenance, not a precondition: a pipe or a file gone
+     * since it was read leaves sha256 NULL rather than failing the ingest. */
+    char sha[PM_SHA256_HEX + 1];
+    int have_sha = strcmp(path, "-") != 0 && pm_sha256_file(NULL, path, sha) == 0;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(g->db, "INSERT INTO ingest(kind, file, rows) VALUES(?1, ?2, ?3)", -1,
-                           &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(g->db,
+                           "INSERT INTO ingest(kind, file, rows, sha256) VALUES(?1, ?2, ?3, ?4)",
+                           -1, &q, NULL) != SQLITE_OK)
         return pm_catalog_sqlerr(g->st, "log ingest");
     sqlite3_bind_text(q, 1, g->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, file, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 3, g->res.rows);
+    if (have_sha)
+        sqlite3_bind_text(q, 4, sha, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : pm_catalog_sqlerr(g->st, "log ingest");
     sqlite3_finalize(q);
     return rc;

@@ -144,51 +144,13 @@ int pm_registry_missing(const char *s)
     return 0;
 }
 
-/* An identity column named by the caller: the same checks as
- * pm_idcol_init (key against the store's binding), for a column whose
- * name is not 'personnummer' or 'pseudonym'. */
-static int idcol_named(pm_idcol_t *ic, pm_store_t *st, pm_tsv_t *t, const pm_registry_opts_t *o)
-{
-    memset(ic, 0, sizeof *ic);
-    ic->st = st;
-    ic->t = t;
-    ic->key = o->key;
-    ic->ref_date = o->ref_date;
-    ic->col = pm_registry_findcol(t, o->id_column);
-    if (ic->col < 0)
-        return pm_err(pm_store_ctx(st), PM_EINPUT, "%s:1: no identity column '%s'",
-                      pm_tsv_path(t), o->id_column);
-    ic->is_pnr = o->key != NULL;
-    char fp_s[PM_FINGERPRINT_HEX + 8], tag_s[sizeof ic->tag];
-    int have_fp = pm_catalog_meta_get(st, "key_fingerprint", fp_s, sizeof fp_s);
-    if (have_fp < 0)
-        return have_fp;
-    int have_tag = pm_catalog_meta_get(st, "key_tag", tag_s, sizeof tag_s);
-    if (have_tag < 0)
-        return have_tag;
-    if (o->key) {
-        char fp[PM_FINGERPRINT_HEX + 1], tag[PM_KEY_TAG_LEN + 1];
-        pm_key_fingerprint(o->key, fp);
-        pm_key_tag(o->key, tag);
-        if ((have_fp && strcmp(fp_s, fp) != 0) || (have_tag && strcmp(tag_s, tag) != 0))
-            return pm_tsv_err(t, ic->col, PM_EACCES,
-                              "the key is not the one this store is bound to; input "
-                              "pseudonymised under another key is refused");
-        snprintf(ic->tag, sizeof ic->tag, "%s", tag);
-        ic->have_tag = 1;
-    } else if (have_tag) {
-        snprintf(ic->tag, sizeof ic->tag, "%s", tag_s);
-        ic->have_tag = 1;
-    }
-    return 0;
-}
-
 int pm_resolver_init(pm_resolver_t *r, pm_store_t *st, pm_tsv_t *t,
                      const pm_registry_opts_t *o, int *col)
 {
     memset(r, 0, sizeof *r);
-    int rc = o->id_column ? idcol_named(&r->ic, st, t, o)
-                          : pm_idcol_init(&r->ic, st, t, o->key, o->ref_date);
+    int rc = o->id_column
+                 ? pm_idcol_init_named(&r->ic, st, t, o->id_column, o->key, o->ref_date)
+                 : pm_idcol_init(&r->ic, st, t, o->key, o->ref_date);
     if (rc < 0)
         return rc;
     *col = r->ic.col;
