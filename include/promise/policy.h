@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "promise/bitset.h"
 #include "promise/cohort.h"
 #include "promise/error.h"
 #include "promise/store.h"
@@ -63,15 +64,21 @@ int pm_policy_as_tier(pm_ctx_t *ctx, int have, int want);
 typedef struct pm_policy {
     int tier;
     int k; /* counts 1..k-1 are hidden from tiers below PM_TIER_PROJECT; k >= 1 */
+    int beacon_min_ac; /* public: an allele needs this many carriers / allele copies */
+    int beacon_budget; /* positive Beacon answers an individual may join per user */
 } pm_policy_t;
 
 /* Default small-count threshold when the store has no "k" setting. */
 #define PM_POLICY_DEFAULT_K 5
 #define PM_POLICY_MAX_K 1000
+/* Defaults of the store settings beacon_min_ac and beacon_budget. */
+#define PM_POLICY_DEFAULT_BEACON_MIN_AC 5
+#define PM_POLICY_DEFAULT_BEACON_BUDGET 20
+#define PM_POLICY_MAX_BEACON_BUDGET 1000000
 
-/* Fills *out for `tier` with k from the store setting "k" (default 5).
- * A setting that is not an integer in 1..PM_POLICY_MAX_K fails with
- * PM_ECORRUPT. */
+/* Fills *out for `tier` with k from the store setting "k" (default 5),
+ * beacon_min_ac (default 5) and beacon_budget (default 20). A setting
+ * out of its range (see pm_policy_setting_check) fails with PM_ECORRUPT. */
 int pm_policy_for_store(pm_store_t *st, int tier, pm_policy_t *out);
 
 /* A released number. */
@@ -120,6 +127,84 @@ void pm_released_free(pm_released_t *r);
  */
 int pm_policy_suppress(const int64_t *cell, size_t R, size_t C, int row_additive,
                        int col_additive, int k, int *state);
+
+/*
+ * What each tier may ask for. The public tier gets variant frequencies
+ * (rare alleles protected, pm_policy_freq_release) and boolean Beacon
+ * answers (pm_policy_beacon_answer) and nothing else: no cohort counts.
+ * Returns 0 when `tier` may have `what`, else PM_EACCES with a message.
+ */
+typedef enum pm_release_kind {
+    PM_RELEASE_COUNT = 0,  /* cohort counts and breakdowns */
+    PM_RELEASE_FREQ = 1,   /* variant frequencies */
+    PM_RELEASE_BEACON = 2, /* yes/no: does anyone carry this allele */
+} pm_release_kind_t;
+int pm_policy_allows(pm_ctx_t *ctx, const pm_policy_t *p, int what);
+
+/*
+ * A released frequency row. Below the project tier an allele count (or the
+ * count of the other allele, AN - AC, which would give AC away) in
+ * 1..T-1 is not released: T is beacon_min_ac for the public tier and k
+ * for the registered tier. ac.state is PM_CELL_SMALL ("<T") when AC is
+ * small and PM_CELL_MASKED when AN - AC is; then af is -1. AN is released
+ * as is (it counts called chromosomes, not carriers).
+ */
+typedef struct pm_freq_cell {
+    pm_cell_t ac;
+    int64_t an;
+    double af; /* AC/AN, or -1 when hidden or AN is 0 */
+    int threshold; /* T above; 1 when nothing is hidden */
+} pm_freq_cell_t;
+pm_freq_cell_t pm_policy_freq_release(const pm_policy_t *p, int64_t ac, int64_t an);
+
+/*
+ * A boolean Beacon answer for `user` (NULL or "" = the shared anonymous
+ * user "-"), for the tier of p:
+ *   - carriers: the individuals carrying the allele (or matching the
+ *     query), pm_store_n_individuals bits. Withdrawn individuals are
+ *     removed here whatever the caller passed.
+ *   - normalised_query: the question in a canonical spelling (e.g.
+ *     "g_variants:GRCh38:22:16050075:A:G"; up to PM_POLICY_QUERY_MAX
+ *     bytes); the cache key together with user.
+ * For tiers below PM_TIER_PROJECT: a question asked before by the same
+ * user gets the stored answer (*cached_out = 1) and spends nothing.
+ * Otherwise the contributing carriers are those whose budget for this user
+ * is not exhausted; the answer is yes when at least beacon_min_ac of them
+ * remain, and then each of them spends one unit of budget; the answer is
+ * stored. Project and steward tiers get the plain answer (any carrier),
+ * neither cached nor spending. Writes to the catalog even through a
+ * read-only store handle (like the audit log). cached_out may be NULL.
+ */
+#define PM_POLICY_QUERY_MAX 4096
+int pm_policy_beacon_answer(pm_store_t *st, const pm_policy_t *p, const char *user,
+                            const char *normalised_query, const pm_bitset_t *carriers,
+                            int *exists_out, int *cached_out);
+
+/* Units of Beacon budget individual idx has spent for user. */
+int64_t pm_policy_beacon_spent(pm_store_t *st, const char *user, int64_t idx);
+
+/* To be called by forget/withdrawal of individual idx: drops the cached
+ * positive answers of every user idx contributed to (so the person leaves
+ * those answers too) and idx's budget rows. Returns answers dropped. */
+int64_t pm_policy_beacon_forget(pm_store_t *st, int64_t idx);
+
+/*
+ * Store settings (`promise config`). Known keys, each with whether it can
+ * be changed and a one-line description; pm_policy_setting_check()
+ * validates a new value (PM_EUSAGE with a message: unknown key, read-only
+ * key, bad value); pm_policy_setting_set() checks and writes it (the store
+ * must be open PM_STORE_RDWR).
+ */
+typedef struct pm_setting_info {
+    const char *key;
+    int writable;
+    const char *what;
+    const char *deflt; /* shown when unset; NULL = no default */
+} pm_setting_info_t;
+/* The i-th known setting, NULL past the end. */
+const pm_setting_info_t *pm_policy_setting_info(size_t i);
+int pm_policy_setting_check(pm_ctx_t *ctx, const char *key, const char *value);
+int pm_policy_setting_set(pm_store_t *st, const char *key, const char *value);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* cmd_count.c - promise count STORE --cohort EXPR [--by F[,F]] [--json] [--as-tier T] */
+/* cmd_count.c - promise count STORE --cohort EXPR [--by F[,F]] [--json] [--as-tier T] [--purpose P] */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,13 +175,13 @@ static int run(int argc, char **argv)
         int want = pm_tier_parse(tier_name);
         if (want < 0) {
             pm_ctx_free(ctx);
-            return pm_cli_usage("count", "unknown tier '%s' (steward, registered or public)",
+            return pm_cli_usage("count", "unknown tier '%s' (steward or registered)",
                                 tier_name);
         }
         if (want == PM_TIER_PROJECT) {
             pm_ctx_free(ctx);
             return pm_cli_usage("count", "the project tier answers within a project grant; "
-                                         "count shows steward, registered or public");
+                                         "count shows steward or registered");
         }
         int rc = pm_policy_as_tier(ctx, tier, want);
         if (rc < 0) {
@@ -202,6 +202,8 @@ static int run(int argc, char **argv)
     int rc = pm_store_open(ctx, path, PM_STORE_RDONLY, &st);
     if (rc == 0)
         rc = pm_policy_for_store(st, tier, &pol);
+    if (rc == 0)
+        rc = pm_policy_allows(ctx, &pol, PM_RELEASE_COUNT); /* public: no counts */
     if (rc == 0)
         rc = pm_cohort_parse(ctx, cohort, &c);
     if (rc == 0)
@@ -248,7 +250,7 @@ const pm_cli_cmd_t pm_cmd_count = {
     "count",
     "count a cohort (with disclosure control)",
     "usage: promise count STORE --cohort EXPR [--by FIELD[,FIELD]] [--json]\n"
-    "                     [--as-tier registered|public] [--ref-date YYYY-MM-DD]\n"
+    "                     [--as-tier registered] [--ref-date YYYY-MM-DD]\n"
     "                     [--purpose PURPOSE]\n"
     "\n"
     "Prints the number of individuals in the cohort EXPR (see docs/cohort.md;\n"
@@ -264,7 +266,9 @@ const pm_cli_cmd_t pm_cmd_count = {
     "  --as-tier TIER      show what a lower tier would get: counts from 1 to\n"
     "                      k-1 as '<k' (k is the store setting, default 5), and\n"
     "                      in breakdowns further cells as 'x' (JSON null) so that\n"
-    "                      no hidden count follows from the margins\n"
+    "                      no hidden count follows from the margins. The public\n"
+    "                      tier gets no counts at all (only frequencies and\n"
+    "                      yes/no Beacon answers): --as-tier public is refused\n"
     "  --ref-date DATE     judge ages and 'alive' at DATE instead of today\n"
     "                      (or the store setting reference_date)\n"
     "  --purpose PURPOSE   leave out who opted out of PURPOSE (e.g. research,\n"
@@ -272,6 +276,6 @@ const pm_cli_cmd_t pm_cmd_count = {
     "\n"
     "The local user is the steward and sees exact counts; a tier can only be\n"
     "lowered. Exit status 2 for a bad expression (the message names the\n"
-    "column), 1 for a usage error.\n",
+    "column), 1 for a usage error, 3 for a refused tier.\n",
     run,
 };

@@ -33,23 +33,47 @@ int pm_policy_as_tier(pm_ctx_t *ctx, int have, int want)
     return want;
 }
 
+/* Reads integer setting key into *v (left alone when unset). */
+static int int_setting(pm_store_t *st, const char *key, long lo, long hi, int *v)
+{
+    char buf[64];
+    int rc = pm_store_setting(st, key, buf, sizeof buf);
+    if (rc <= 0)
+        return rc;
+    char *end;
+    long x = strtol(buf, &end, 10);
+    if (end == buf || *end || x < lo || x > hi)
+        return pm_err(pm_store_ctx(st), PM_ECORRUPT,
+                      "store setting %s is '%s'; expected a whole number from %ld to %ld", key,
+                      buf, lo, hi);
+    *v = (int)x;
+    return 0;
+}
+
 int pm_policy_for_store(pm_store_t *st, int tier, pm_policy_t *out)
 {
     out->tier = tier;
     out->k = PM_POLICY_DEFAULT_K;
-    char buf[64];
-    int rc = pm_store_setting(st, "k", buf, sizeof buf);
-    if (rc < 0)
-        return rc;
-    if (rc > 0) {
-        char *end;
-        long k = strtol(buf, &end, 10);
-        if (end == buf || *end || k < 1 || k > PM_POLICY_MAX_K)
-            return pm_err(pm_store_ctx(st), PM_ECORRUPT,
-                          "store setting k is '%s'; expected a whole number from 1 to %d", buf,
-                          PM_POLICY_MAX_K);
-        out->k = (int)k;
-    }
+    out->beacon_min_ac = PM_POLICY_DEFAULT_BEACON_MIN_AC;
+    out->beacon_budget = PM_POLICY_DEFAULT_BEACON_BUDGET;
+    int rc = int_setting(st, "k", 1, PM_POLICY_MAX_K, &out->k);
+    if (rc == 0)
+        rc = int_setting(st, "beacon_min_ac", 1, PM_POLICY_MAX_BEACON_BUDGET, &out->beacon_min_ac);
+    if (rc == 0)
+        rc = int_setting(st, "beacon_budget", 1, PM_POLICY_MAX_BEACON_BUDGET, &out->beacon_budget);
+    return rc < 0 ? rc : 0;
+}
+
+int pm_policy_allows(pm_ctx_t *ctx, const pm_policy_t *p, int what)
+{
+    if (p->tier == PM_TIER_PUBLIC && what == PM_RELEASE_COUNT)
+        return pm_err(ctx, PM_EACCES,
+                      "the public tier gets variant frequencies and yes/no Beacon answers only, "
+                      "not cohort counts (registered users get counts, with counts under %d "
+                      "hidden)",
+                      p->k);
+    if (what < PM_RELEASE_COUNT || what > PM_RELEASE_BEACON)
+        return pm_err(ctx, PM_EINTERNAL, "unknown kind of release %d", what);
     return 0;
 }
 

@@ -1,9 +1,11 @@
-/* test_policy.c - tiers, small-count release, complementary suppression, k from settings. */
+/* test_policy.c - tiers, small-count release, complementary suppression, k from settings,
+ * frequency release, Beacon threshold, budgets and cached answers, store settings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/cat_cohort.h"
 #include "catalog/catalog.h"
 #include "check.h"
 #include "promise/cohort.h"
@@ -36,8 +38,8 @@ static void test_tiers(void)
 
 static void test_count(void)
 {
-    pm_policy_t reg = {PM_TIER_REGISTERED, 5}, pub = {PM_TIER_PUBLIC, 5},
-                stw = {PM_TIER_STEWARD, 5}, k1 = {PM_TIER_PUBLIC, 1}, k10 = {PM_TIER_REGISTERED, 10};
+    pm_policy_t reg = {PM_TIER_REGISTERED, 5, 5, 20}, pub = {PM_TIER_PUBLIC, 5, 5, 20},
+                stw = {PM_TIER_STEWARD, 5, 5, 20}, k1 = {PM_TIER_PUBLIC, 1, 5, 20}, k10 = {PM_TIER_REGISTERED, 10, 5, 20};
     for (int64_t n = 0; n < 20; n++) {
         pm_cell_t c = pm_policy_release_count(&reg, n);
         int small = n >= 1 && n < 5;
@@ -243,7 +245,7 @@ static void test_release_table(void)
     int64_t cells[] = {3, 20, 0, 23};
     pm_cohort_table_t t = {.ndim = 1, .field = {"sex", NULL}, .nlab = {3, 0},
                            .lab = {lab0, NULL}, .additive = {1, 0}, .cell = cells};
-    pm_policy_t reg = {PM_TIER_REGISTERED, 5}, stw = {PM_TIER_STEWARD, 5};
+    pm_policy_t reg = {PM_TIER_REGISTERED, 5, 5, 20}, stw = {PM_TIER_STEWARD, 5, 5, 20};
     pm_released_t *r = NULL;
     CHECK(pm_policy_release_table(ctx, &reg, &t, &r) == 0);
     if (r) {
@@ -299,12 +301,220 @@ static void test_settings(void)
         CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == PM_ECORRUPT);
         CHECK(pm_catalog_meta_set(st, "k", "1") == 0);
         CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == 0 && p.k == 1);
+        CHECK(p.beacon_min_ac == 5 && p.beacon_budget == 20);
+        CHECK(pm_policy_setting_set(st, "beacon_budget", "7") == 0);
+        CHECK(pm_policy_setting_set(st, "beacon_min_ac", "9") == 0);
+        CHECK(pm_policy_setting_set(st, "k", "1") == PM_EUSAGE);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == 0);
+        CHECK(p.beacon_min_ac == 9 && p.beacon_budget == 7 && p.k == 1);
+        CHECK(pm_catalog_meta_set(st, "beacon_budget", "0") == 0);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == PM_ECORRUPT);
     }
     pm_store_close(st);
     pm_ctx_free(ctx);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
+}
+
+static void test_allows(void)
+{
+    pm_ctx_t *ctx = pm_ctx_new();
+    pm_policy_t pub = {PM_TIER_PUBLIC, 5, 5, 20}, reg = {PM_TIER_REGISTERED, 5, 5, 20};
+    CHECK(pm_policy_allows(ctx, &pub, PM_RELEASE_COUNT) == PM_EACCES);
+    CHECK(strstr(pm_ctx_errmsg(ctx), "public tier") != NULL);
+    CHECK(pm_policy_allows(ctx, &pub, PM_RELEASE_FREQ) == 0);
+    CHECK(pm_policy_allows(ctx, &pub, PM_RELEASE_BEACON) == 0);
+    CHECK(pm_policy_allows(ctx, &reg, PM_RELEASE_COUNT) == 0);
+    CHECK(pm_policy_allows(ctx, &reg, 7) == PM_EINTERNAL);
+    pm_ctx_free(ctx);
+}
+
+static void test_freq(void)
+{
+    pm_policy_t pub = {PM_TIER_PUBLIC, 10, 5, 20}, reg = {PM_TIER_REGISTERED, 10, 5, 20},
+                stw = {PM_TIER_STEWARD, 10, 5, 20};
+    pm_freq_cell_t f = pm_policy_freq_release(&pub, 3, 100);
+    CHECK(f.ac.state == S && f.ac.value == -1 && f.af < 0 && f.an == 100 && f.threshold == 5);
+    f = pm_policy_freq_release(&pub, 4, 100);
+    CHECK(f.ac.state == S);
+    f = pm_policy_freq_release(&pub, 5, 100);
+    CHECK(f.ac.state == E && f.ac.value == 5 && f.af > 0.0499 && f.af < 0.0501);
+    f = pm_policy_freq_release(&pub, 97, 100); /* the other allele is rare: 3 copies */
+    CHECK(f.ac.state == X && f.ac.value == -1 && f.af < 0);
+    f = pm_policy_freq_release(&pub, 95, 100);
+    CHECK(f.ac.state == E && f.ac.value == 95);
+    f = pm_policy_freq_release(&pub, 0, 100);
+    CHECK(f.ac.state == E && f.ac.value == 0 && f.af == 0.0);
+    f = pm_policy_freq_release(&pub, 100, 100);
+    CHECK(f.ac.state == E && f.ac.value == 100);
+    f = pm_policy_freq_release(&pub, 0, 0);
+    CHECK(f.ac.state == E && f.af < 0);
+    f = pm_policy_freq_release(&reg, 7, 100); /* registered: k = 10 */
+    CHECK(f.ac.state == S && f.threshold == 10);
+    f = pm_policy_freq_release(&reg, 10, 100);
+    CHECK(f.ac.state == E);
+    f = pm_policy_freq_release(&stw, 1, 100);
+    CHECK(f.ac.state == E && f.ac.value == 1 && f.threshold == 1);
+}
+
+static pm_bitset_t *set_of(size_t n, const int *v, size_t m)
+{
+    pm_bitset_t *b = pm_bitset_new(n);
+    for (size_t i = 0; b && i < m; i++)
+        pm_bitset_set(b, (size_t)v[i]);
+    return b;
+}
+
+/* One answer; returns exists (or -1 on error) and sets *cached. */
+static int ask(pm_store_t *st, const pm_policy_t *p, const char *user, const char *q,
+               const int *v, size_t m, int *cached)
+{
+    pm_bitset_t *b = set_of((size_t)pm_store_n_individuals(st), v, m);
+    int exists = -1, c = -1;
+    int rc = pm_policy_beacon_answer(st, p, user, q, b, &exists, &c);
+    pm_bitset_free(b);
+    if (cached)
+        *cached = c;
+    return rc < 0 ? -1 : exists;
+}
+
+static void test_beacon(void)
+{
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/pmbeacon.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/st", dir);
+    pm_ctx_t *ctx = pm_ctx_new();
+    pm_store_t *st = NULL;
+    CHECK(pm_store_init(ctx, path) == 0);
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &st) == 0);
+    for (int i = 0; st && i < 30; i++) {
+        char ps[32];
+        snprintf(ps, sizeof ps, "p%02d", i);
+        CHECK(pm_cat_test_add_individual(st, ps, "F", "1970-01-01", "01", NULL, NULL, i == 29) ==
+              i);
+    }
+    pm_store_close(st);
+    /* the server's handles are read-only: budgets must still be spent */
+    st = NULL;
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
+    if (!st) {
+        pm_ctx_free(ctx);
+        return;
+    }
+    pm_policy_t pub = {PM_TIER_PUBLIC, 5, 3, 2}, stw = {PM_TIER_STEWARD, 5, 3, 2};
+    int c;
+    const int four[] = {0, 1, 2, 3}, six[] = {0, 1, 2, 3, 4, 5}, two[] = {10, 11},
+              wd[] = {7, 8, 29}, one[] = {12};
+
+    /* threshold: 4 carriers >= 3 -> yes; each carrier spends one unit */
+    CHECK(ask(st, &pub, "alice", "q1", four, 4, &c) == 1 && c == 0);
+    CHECK(pm_policy_beacon_spent(st, "alice", 0) == 1);
+    CHECK(pm_policy_beacon_spent(st, "alice", 3) == 1);
+    CHECK(pm_policy_beacon_spent(st, "alice", 4) == 0);
+    /* cache hit: same answer, nothing spent */
+    CHECK(ask(st, &pub, "alice", "q1", four, 4, &c) == 1 && c == 1);
+    CHECK(ask(st, &pub, "alice", "q1", six, 6, &c) == 1 && c == 1);
+    CHECK(pm_policy_beacon_spent(st, "alice", 0) == 1);
+    CHECK(pm_policy_beacon_spent(st, "alice", 4) == 0);
+    /* second positive answer exhausts 0..3 (budget 2) */
+    CHECK(ask(st, &pub, "alice", "q2", four, 4, &c) == 1 && c == 0);
+    CHECK(pm_policy_beacon_spent(st, "alice", 2) == 2);
+    /* exhausted carriers stop contributing: only 4 and 5 are left, 2 < 3 */
+    CHECK(ask(st, &pub, "alice", "q3", six, 6, &c) == 0 && c == 0);
+    CHECK(pm_policy_beacon_spent(st, "alice", 4) == 0); /* a no spends nothing */
+    CHECK(pm_policy_beacon_spent(st, "alice", 0) == 2);
+    /* and the cached no stays no */
+    CHECK(ask(st, &pub, "alice", "q3", six, 6, &c) == 0 && c == 1);
+    /* budgets are per user */
+    CHECK(ask(st, &pub, "bob", "q3", six, 6, &c) == 1 && c == 0);
+    CHECK(pm_policy_beacon_spent(st, "bob", 5) == 1);
+    /* rare: 2 carriers < 3 */
+    CHECK(ask(st, &pub, "bob", "q4", two, 2, &c) == 0);
+    CHECK(pm_policy_beacon_spent(st, "bob", 10) == 0);
+    /* withdrawn individual 29 never contributes: 2 left < 3 */
+    CHECK(ask(st, &pub, "bob", "q5", wd, 3, &c) == 0);
+    /* steward: plain answer, not cached, nothing spent */
+    CHECK(ask(st, &stw, "root", "q6", one, 1, &c) == 1 && c == 0);
+    CHECK(ask(st, &stw, "root", "q6", one, 1, &c) == 1 && c == 0);
+    CHECK(pm_policy_beacon_spent(st, "root", 12) == 0);
+    /* anonymous callers share the user "-" */
+    CHECK(ask(st, &pub, NULL, "q1", six, 6, &c) == 1 && c == 0);
+    CHECK(ask(st, &pub, "", "q1", four, 4, &c) == 1 && c == 1);
+    CHECK(pm_policy_beacon_spent(st, NULL, 5) == 1);
+    CHECK(pm_policy_beacon_spent(st, "-", 5) == 1);
+
+    /* budget exhaustion after exactly N positive answers (N = 5, threshold 1) */
+    pm_policy_t p5 = {PM_TIER_PUBLIC, 5, 1, 5};
+    for (int i = 0; i < 7; i++) {
+        char q[16];
+        snprintf(q, sizeof q, "n%d", i);
+        int e = ask(st, &p5, "carol", q, one, 1, &c);
+        CHECK_MSG(e == (i < 5), "answer %d is %d", i, e);
+    }
+    CHECK(pm_policy_beacon_spent(st, "carol", 12) == 5);
+    CHECK(ask(st, &p5, "carol", "n0", one, 1, &c) == 1 && c == 1); /* still cached */
+
+    /* forget 0: the positive answers 0 joined go (alice q1, q2; bob q3; "-" q1); carol's stay */
+    CHECK(pm_policy_beacon_forget(st, 0) == 4);
+    CHECK(pm_policy_beacon_spent(st, "alice", 0) == 0);
+    CHECK(pm_policy_beacon_spent(st, "alice", 1) == 2);
+    CHECK(ask(st, &pub, "bob", "q3", six, 6, &c) == 1 && c == 0);
+    CHECK(ask(st, &pub, "bob", "q4", two, 2, &c) == 0 && c == 1);
+    CHECK(ask(st, &p5, "carol", "n1", one, 1, &c) == 1 && c == 1);
+    CHECK(ask(st, &pub, "alice", "q3", six, 6, &c) == 0 && c == 1); /* a cached no stays */
+    CHECK(ask(st, &pub, "alice", "q1", four, 4, &c) == 0 && c == 0); /* asked afresh */
+
+    /* misuse */
+    pm_bitset_t *bad = pm_bitset_new(7);
+    int e;
+    CHECK(pm_policy_beacon_answer(st, &pub, "alice", "q9", bad, &e, NULL) == PM_EINTERNAL);
+    pm_bitset_free(bad);
+    CHECK(ask(st, &pub, "alice", "", four, 4, NULL) == -1);
+    pm_store_close(st);
+
+    /* a read-write handle spends through its own connection */
+    st = NULL;
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &st) == 0);
+    if (st) {
+        CHECK(ask(st, &pub, "dave", "q1", six, 6, &c) == 1 && c == 0);
+        CHECK(pm_policy_beacon_spent(st, "dave", 1) == 1);
+        CHECK(ask(st, &pub, "dave", "q1", six, 6, &c) == 1 && c == 1);
+    }
+    pm_store_close(st);
+    pm_ctx_free(ctx);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+static void test_setting_check(void)
+{
+    pm_ctx_t *ctx = pm_ctx_new();
+    CHECK(pm_policy_setting_check(ctx, "k", "2") == 0);
+    CHECK(pm_policy_setting_check(ctx, "k", "1") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "k", "5x") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "k", "") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "k", "+7") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "k", "1001") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "reference_date", "2025-12-31") == 0);
+    CHECK(pm_policy_setting_check(ctx, "reference_date", "2025-02-29") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "reference_date", "20250101") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "beacon_min_ac", "1") == 0);
+    CHECK(pm_policy_setting_check(ctx, "beacon_min_ac", "0") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "beacon_budget", "100") == 0);
+    CHECK(pm_policy_setting_check(ctx, "beacon_budget", "-1") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "schema_version", "2") == PM_EUSAGE);
+    CHECK(strstr(pm_ctx_errmsg(ctx), "read-only") != NULL);
+    CHECK(pm_policy_setting_check(ctx, "key_fingerprint", "x") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "colour", "red") == PM_EUSAGE);
+    CHECK(strstr(pm_ctx_errmsg(ctx), "unknown setting") != NULL);
+    size_t n = 0;
+    while (pm_policy_setting_info(n))
+        n++;
+    CHECK(n == 9);
+    pm_ctx_free(ctx);
 }
 
 int main(void)
@@ -316,5 +526,9 @@ int main(void)
     test_random();
     test_release_table();
     test_settings();
+    test_allows();
+    test_freq();
+    test_beacon();
+    test_setting_check();
     return check_summary("test_policy");
 }

@@ -36,7 +36,12 @@ pseud() { printf 'abcdef-%s%saaaaaaaaaaaaaaaaaaaaaaaa' "${alph:$(($1 / 32)):1}" 
     printf '\n22\t16050075\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t0/0\t1/1\t0/0\t./.\t0/0\t0/1\t0/0\n'
     printf '22\t16050115\t.\tG\tA\t.\tPASS\t.\tGT\t0/0\t0/0\t0/0\t0/0\t0/0\t0/0\t0/0\t0/1\n'
 } > gt.vcf
-printf 'pseudonym\tpurpose\tstatus\tdate\n%s\tcommercial\topt-out\t2024-01-01\n' "$(pseud 6)" > consent.tsv
+# consent: 6 (a man) opted out of commercial use, 3 (a woman) of research; nobody withdrew
+{
+    printf 'pseudonym\tpurpose\tstatus\tdate\n'
+    printf '%s\tcommercial\topt-out\t2024-01-01\n' "$(pseud 6)"
+    printf '%s\tresearch\topt-out\t2024-01-01\n' "$(pseud 3)"
+} > consent.tsv
 run promise init st
 run promise ingest population st pop.tsv
 run promise ingest samples st samples.tsv
@@ -60,6 +65,9 @@ run promise count st --cohort 'carrier(22:16050075:A:T)'
 run promise count st --cohort 'source:SCAPIS'
 run promise count st --cohort 'source:SCAPIS' --purpose commercial
 run promise count st --cohort 'source:SCAPIS' --purpose research
+# commercial use drops 6 (commercial opt-out) but not 3 (research opt-out)
+run promise count st --cohort 'source:SCAPIS' --by sex --purpose commercial
+run promise count st --cohort 'source:SCAPIS' --by sex --purpose research
 run promise count st --cohort 'source:SCAPIS' --purpose gardening
 run promise count st --cohort 'icd10:I21 or carrier(22:16050115:G:A)' --by sex --as-tier registered
 run promise count st --cohort 'icd10:I21' --json --as-tier registered --ref-date 2026-01-01
