@@ -3,23 +3,89 @@
 # promise's own synthetic data and runs a few example queries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-bash scripts/build.sh build
-P=$PWD/build/promise
+# PROMISE=/path/to/promise skips the setup and the build (a ready binary).
+if [ -z "${PROMISE:-}" ]; then
+    bash scripts/setup.sh
+    bash scripts/build.sh build
+fi
+P=${PROMISE:-$PWD/build/promise}
 D=${DEMO_DIR:-$PWD/demo}
 rm -rf "$D"
 mkdir -p "$D"
+OUT=$D/out.txt
+
+# show TEXT CMD...: a short explanation, the command, the first lines of its
+# output (written to a file first: no SIGPIPE from head under pipefail).
+show() {
+    local text=$1
+    shift
+    echo
+    echo "== $text"
+    local shown='$' a
+    for a in "$@"; do
+        if [ "$a" = "$P" ]; then a=promise; fi
+        a=${a#"$D/"}
+        case $a in *[!A-Za-z0-9_.:/=,-]*) a="'$a'" ;; esac
+        shown="$shown $a"
+    done
+    echo "$shown"
+    "$@" >"$OUT"
+    head -n "${LINES_SHOWN:-12}" "$OUT" | cut -c1-150
+    local n
+    n=$(wc -l <"$OUT")
+    if [ "$n" -gt "${LINES_SHOWN:-12}" ]; then echo "... ($n lines)"; fi
+}
+
 echo "== simulate a synthetic national data set in $D/data"
 "$P" simulate "$D/data" --individuals 2000 --variants 5000 --seed 1
-echo "== create the store and load it"
+
+echo "== create the store and a pseudonymisation key (the key holder keeps it)"
 "$P" init "$D/store"
-"$P" ingest population "$D/store" "$D/data/population.tsv"
-"$P" ingest samples "$D/store" "$D/data/samples.tsv"
+"$P" keygen "$D/demo.key"
+
+echo "== load the population, the samples, the registers and the genotypes"
+"$P" ingest population "$D/store" "$D/data/population.tsv" --key "$D/demo.key"
+"$P" ingest samples "$D/store" "$D/data/samples.tsv" --key "$D/demo.key"
+"$P" ingest registry "$D/store" "$D/data/registry.tsv" --key "$D/demo.key"
 for v in "$D"/data/genotypes*.vcf.gz; do
-    [ -e "$v" ] && "$P" ingest vcf "$D/store" "$v"
+    if [ -e "$v" ]; then "$P" ingest vcf "$D/store" "$v"; fi
 done
-echo "== queries"
-set -x
-"$P" freq "$D/store" --region 22:1-2000000 | head -5
-"$P" freq "$D/store" --cohort 'sex=F and not source:SCAPIS' --region 22:1-2000000 | head -5
-"$P" view "$D/store" --region 22:1-200000 | grep -v '^##' | head -3 | cut -c1-120
+# Olink proteomics: optional, the demo goes on without it
+OMICS=0
+if [ -s "$D/data/olink.tsv" ] &&
+    "$P" ingest omics "$D/store" "$D/data/olink.tsv" --assay olink; then
+    OMICS=1
+else
+    echo "(olink omics not loaded; skipping the omics examples)"
+fi
+
+REGION=22:16000000-17000000 # the simulated sites are on 21 and 22 (from 16 Mb)
+
+show "type 2 diabetics aged 50 or more, by sex (the steward sees exact counts)" \
+    "$P" count "$D/store" --cohort 'icd10:E11 and age>=50' --by sex
+show "the same as a registered researcher sees it: small cells suppressed" \
+    "$P" count "$D/store" --cohort 'icd10:E11 and age>=50' --by sex --as-tier registered
+show "a time window: metformin (A10BA02) dispensed within a year after a first E11 diagnosis" \
+    "$P" count "$D/store" --cohort 'atc:A10BA02 within 1y after first icd10:E11' --by sex
+show "a time window: an anticoagulant (apixaban) within 90 days after a first atrial fibrillation" \
+    "$P" count "$D/store" --cohort 'atc:B01AF01 within 90d after first icd10:I48'
+show "a breakdown with small cells: '<5' is 1 to 4, 'x' hidden so that no small count follows" \
+    "$P" count "$D/store" --cohort 'icd10:E11' --by age-band --as-tier registered
+if [ "$OMICS" = 1 ]; then
+    show "an omics threshold: high IL6 (NPX > 4) among the Olink samples, by sex" \
+        "$P" count "$D/store" --cohort 'omics:olink:IL6>4' --by sex
+fi
+show "the built-in FinnGen-style endpoints" \
+    "$P" endpoint list
+show "allele frequencies in $REGION" \
+    "$P" freq "$D/store" --region "$REGION"
+show "allele frequencies among type 2 diabetics" \
+    "$P" freq "$D/store" --cohort 'icd10:E11' --region "$REGION"
+"$P" view "$D/store" --region "$REGION" -o "$D/view.vcf"
+LINES_SHOWN=8 show "genotypes back out as VCF: promise view STORE --region $REGION -o view.vcf (wide lines cut)" \
+    grep -v '^##' "$D/view.vcf"
+show "the audit log's hash chain verifies (the HTTP API logs every request before answering)" \
+    "$P" audit verify "$D/store"
+rm -f "$OUT"
+echo
+echo "== done: the store is in $D/store, the data in $D/data"
