@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_audit.h"
 #include "promise/cohort.h"
 #include "promise/policy.h"
 
@@ -199,7 +200,10 @@ static int run(int argc, char **argv)
     pm_released_t *rel = NULL;
     pm_policy_t pol;
     pm_cohort_opts_t o = {.ref_date = ref, .warn = on_warn, .purpose = purpose};
+    int64_t aid = -1, touched = 0;
     int rc = pm_store_open(ctx, path, PM_STORE_RDONLY, &st);
+    if (rc == 0) /* logged before anything is computed or answered */
+        rc = pm_cli_audit(st, "count", argc, argv, NULL, &aid);
     if (rc == 0)
         rc = pm_policy_for_store(st, tier, &pol);
     if (rc == 0)
@@ -215,6 +219,13 @@ static int run(int argc, char **argv)
     if (rc == 0)
         rc = pm_policy_release_table(ctx, &pol, raw, &rel);
     pm_cohort_table_free(raw); /* from here on only the released table */
+    if (set)
+        touched = (int64_t)pm_bitset_count(set);
+    if (aid >= 0) { /* the result entry precedes the answer; refusals are logged too */
+        int arc = pm_cli_audit_done(st, aid, rc, touched, 0, NULL);
+        if (rc == 0 && arc < 0)
+            rc = arc;
+    }
     pm_bitset_free(set);
     int status = PM_EXIT_OK;
     if (rc < 0) {
