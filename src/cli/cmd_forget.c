@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/cli_audit.h"
 #include "promise/access.h"
+#include "promise/policy.h"
 
 static int run(int argc, char **argv)
 {
@@ -38,6 +39,13 @@ static int run(int argc, char **argv)
             rc = pm_access_person(st, key, argv[optind + 1], &idx, NULL);
         if (rc >= 0)
             rc = pm_access_withdraw(st, idx, &changed);
+        /* cached positive Beacon answers they took part in must not
+         * survive them; also on a repeat, in case the first run died here */
+        if (rc >= 0) {
+            int64_t d = pm_policy_beacon_forget(st, idx);
+            if (d < 0)
+                rc = (int)d;
+        }
         /* the withdrawn individual is the one individual this touched: it
          * goes into the entry's individual list (by index, never the number) */
         if (rc >= 0 && !(who = pm_bitset_new((size_t)idx + 1)))
@@ -72,8 +80,11 @@ const pm_cli_cmd_t pm_cmd_forget = {
     "is marked withdrawn. Every later cohort, count, frequency, extract and\n"
     "Beacon answer excludes them at once; their genotypes, omics values and\n"
     "registry events are queued for physical removal at the next\n"
-    "'promise compact'. The withdrawal is recorded in the audit log by the\n"
-    "individual's index; the number itself is never stored, printed or logged.\n"
+    "'promise compact'. Cached positive Beacon answers the person took part\n"
+    "in are dropped (they are answered afresh without them), and so is\n"
+    "their Beacon query budget. The withdrawal is recorded in the audit log\n"
+    "by the individual's index; the number itself is never stored, printed\n"
+    "or logged.\n"
     "Forgetting someone twice is harmless.\n"
     "\n"
     "Exit status: 0 done, 1 usage error, 2 invalid personnummer or nobody in\n"

@@ -103,6 +103,10 @@ int srv_api_count(srv_req_t *r)
     pm_cohort_opts_t o = {.purpose = purpose && *purpose ? purpose : NULL};
     int ref = 0;
     int rc = pm_policy_for_store(r->st, r->tier, &pol);
+    if (rc == 0 && (rc = pm_policy_allows(r->ctx, &pol, PM_RELEASE_COUNT)) < 0) {
+        srv_fail(r, rc); /* the public tier gets no cohort counts: 403 */
+        return 0;
+    }
     if (rc == 0)
         rc = pm_cohort_parse(r->ctx, cohort, &c);
     if (rc == 0)
@@ -177,25 +181,26 @@ static int on_variant_row(void *ud, const srv_freq_row_t *row)
     return 0;
 }
 
-/* An allele count as released to tier: public callers see counts in
- * 1..k-1 as "<k" (rare-allele protection). */
-static json_t *allele_count(const srv_req_t *r, int64_t n)
+/* A frequency row as the policy releases it to the caller's tier
+ * (pm_policy_freq_release): an AC in 1..T-1 is "<T", an AC whose
+ * complement AN - AC is in 1..T-1 is null; AF is null whenever AC is
+ * hidden. NHOMALT (a count of people) is shown as "<T" when in 1..T-1 and
+ * null when AC is hidden. */
+static json_t *freq_json(const pm_policy_t *pol, int64_t ac, int64_t an, int has_hom,
+                         int64_t hom)
 {
-    if (r->tier == PM_TIER_PUBLIC && n > 0 && n < r->k) {
-        char buf[24];
-        snprintf(buf, sizeof buf, "<%d", r->k);
-        return json_string(buf);
-    }
-    return json_integer(n);
-}
-
-static json_t *freq_json(const srv_req_t *r, int64_t ac, int64_t an, int has_hom, int64_t hom)
-{
-    int hidden = r->tier == PM_TIER_PUBLIC && ac > 0 && ac < r->k;
-    json_t *j = json_pack("{s:o,s:I,s:o}", "AC", allele_count(r, ac), "AN", (json_int_t)an, "AF",
-                          hidden || an == 0 ? json_null() : json_real((double)ac / (double)an));
+    pm_freq_cell_t f = pm_policy_freq_release(pol, ac, an);
+    pm_cell_t hc = {hom, PM_CELL_EXACT};
+    if (f.ac.state != PM_CELL_EXACT)
+        hc = (pm_cell_t){-1, PM_CELL_MASKED}; /* hidden with AC */
+    else if (hom > 0 && hom < f.threshold)
+        hc = (pm_cell_t){-1, PM_CELL_SMALL};
+    json_t *j = json_pack("{s:o,s:I,s:o}", "AC", cell_json(&f.ac, f.threshold), "AN",
+                          (json_int_t)an, "AF",
+                          f.ac.state != PM_CELL_EXACT || an == 0 ? json_null()
+                                                                 : json_real(f.af));
     if (j && has_hom)
-        json_object_set_new(j, "NHOMALT", allele_count(r, hom));
+        json_object_set_new(j, "NHOMALT", cell_json(&hc, f.threshold));
     return j;
 }
 
@@ -208,8 +213,14 @@ int srv_api_variant(srv_req_t *r)
     if (pm_contig_normalise(v.chrom, contig, sizeof contig) < 0)
         return srv_error(r, 400, "bad contig name");
     snprintf(region, sizeof region, "%s:%lld-%lld", contig, (long long)v.pos, (long long)v.pos);
+    pm_policy_t pol;
+    int rc = pm_policy_for_store(r->st, r->tier, &pol);
+    if (rc < 0)
+        return srv_fail(r, rc);
+    if ((rc = pm_policy_allows(r->ctx, &pol, PM_RELEASE_FREQ)) < 0)
+        return srv_fail(r, rc);
     variant_find_t f = {.v = &v};
-    int rc = srv_freq_each(r, region, NULL, "sex", on_variant_row, &f);
+    rc = srv_freq_each(r, region, NULL, "sex", on_variant_row, &f);
     if (rc < 0 && rc != PM_EINPUT)
         return srv_fail(r, rc);
     if (rc < 0 || !f.found)
@@ -219,15 +230,15 @@ int srv_api_variant(srv_req_t *r)
     snprintf(id, sizeof id, "%s-%lld-%s-%s", contig, (long long)v.pos, v.ref, v.alt);
     json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:i}", "variant", id, "chrom", contig, "pos",
                           (json_int_t)v.pos, "ref", v.ref, "alt", v.alt, "tier",
-                          pm_tier_name(r->tier), "k", r->k);
+                          pm_tier_name(r->tier), "k", pol.k);
     if (!j)
         return -1;
-    json_object_update_new(j, freq_json(r, f.row.ac, f.row.an, 1, f.row.nhomalt));
+    json_object_update_new(j, freq_json(&pol, f.row.ac, f.row.an, 1, f.row.nhomalt));
     if (f.row.nstrata) {
         json_t *bysex = json_object();
         for (int i = 0; i < f.row.nstrata; i++)
             json_object_set_new(bysex, f.row.stratum[i],
-                                freq_json(r, f.row.s_ac[i], f.row.s_an[i], 0, 0));
+                                freq_json(&pol, f.row.s_ac[i], f.row.s_an[i], 0, 0));
         json_object_set_new(j, "by_sex", bysex);
     }
     r->json = j;

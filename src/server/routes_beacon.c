@@ -3,11 +3,13 @@
  * store: informational endpoints, g_variants (sequence and range queries)
  * and individuals (ICD-10 and sex filters).
  *
- * Granularity follows the tier: public callers get boolean answers, and
- * only for alleles seen at least k times and cohorts of at least k people
- * (below that the answer is "exists": false); registered callers get
- * counts (a cohort count in 1..k-1 falls back to a boolean answer);
- * project and steward callers get records.
+ * Granularity follows the tier: public callers get boolean answers,
+ * registered callers counts, project and steward callers records. Below
+ * the project tier g_variants answers come from pm_policy_beacon_answer
+ * (allele threshold beacon_min_ac, per-user per-individual budget,
+ * cached answers; docs/privacy.md); individuals answers need cohorts of
+ * at least k people (a registered count in 1..k-1 falls back to a
+ * boolean answer).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "promise/cohort.h"
 #include "promise/genotype.h"
+#include "promise/policy.h"
 #include "catalog/individual.h"
 #include "server/server_int.h"
 
@@ -214,8 +217,9 @@ static int summary_answer(srv_req_t *r, const pm_beacon_req_t *q, int g, int exi
 typedef struct gv {
     srv_req_t *r;
     const pm_beacon_req_t *q;
-    int64_t min_ac;  /* alleles below this count do not exist for the caller */
-    int64_t n;       /* matching variants */
+    const pm_policy_t *pol;
+    pm_bitset_t *carriers; /* below the project tier: carriers of the rows counted */
+    int64_t n;             /* matching variants */
     int record;
     json_t *results;
 } gv_t;
@@ -225,8 +229,20 @@ static int on_gv_row(void *ud, const srv_freq_row_t *row)
     gv_t *g = ud;
     if (g->q->alt[0] && (strcmp(row->ref, g->q->ref) != 0 || strcmp(row->alt, g->q->alt) != 0))
         return 0;
-    if (row->ac < g->min_ac)
+    if (row->ac <= 0)
         return 0;
+    if (g->carriers) {
+        /* below the project tier an allele with an AC under the tier's
+         * threshold does not exist (pm_policy_freq_release); the rest
+         * contribute their carriers to pm_policy_beacon_answer */
+        pm_freq_cell_t f = pm_policy_freq_release(g->pol, row->ac, row->an);
+        if (f.ac.state == PM_CELL_SMALL)
+            return 0;
+        int rc = pm_genotype_carriers(g->r->st, row->chrom, row->pos, row->ref, row->alt,
+                                      g->carriers);
+        if (rc < 0)
+            return rc;
+    }
     int64_t i = g->n++;
     if (!g->record || i < g->q->skip * g->q->limit ||
         (g->q->limit && i >= (g->q->skip + 1) * g->q->limit))
@@ -250,6 +266,45 @@ static int on_gv_row(void *ud, const srv_freq_row_t *row)
     return 0;
 }
 
+/* The question in its canonical spelling, the cache key of
+ * pm_policy_beacon_answer: "g_variants:[BUILD:]CHR:POS:REF:ALT" for a
+ * sequence query (POS 1-based), "g_variants:[BUILD:]CHR:BEG-END" for a
+ * range (1-based, inclusive), then ":filters=COHORT" when filtered.
+ * region is "CHR:BEG-END" with CHR normalised. */
+static int gv_question(srv_req_t *r, const pm_beacon_req_t *q, const char *region,
+                       const char *cohort, char *out, size_t cap)
+{
+    char build[32] = "";
+    int rc = pm_store_setting(r->st, "reference_build", build, sizeof build);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 || strcmp(build, "unknown") == 0)
+        build[0] = 0;
+    char contig[PM_HTTP_CONTIG_MAX];
+    const char *colon = strrchr(region, ':');
+    snprintf(contig, sizeof contig, "%.*s", (int)(colon - region), region);
+    int n;
+    if (q->alt[0]) {
+        char ref[PM_HTTP_ALLELE_MAX], alt[PM_HTTP_ALLELE_MAX];
+        size_t i;
+        for (i = 0; q->ref[i] && i + 1 < sizeof ref; i++)
+            ref[i] = (char)(q->ref[i] >= 'a' && q->ref[i] <= 'z' ? q->ref[i] - 32 : q->ref[i]);
+        ref[i] = 0;
+        for (i = 0; q->alt[i] && i + 1 < sizeof alt; i++)
+            alt[i] = (char)(q->alt[i] >= 'a' && q->alt[i] <= 'z' ? q->alt[i] - 32 : q->alt[i]);
+        alt[i] = 0;
+        n = snprintf(out, cap, "g_variants:%s%s%s:%lld:%s:%s", build, build[0] ? ":" : "",
+                     contig, (long long)(q->start + 1), ref, alt);
+    } else {
+        n = snprintf(out, cap, "g_variants:%s%s%s", build, build[0] ? ":" : "", region);
+    }
+    if (n >= 0 && (size_t)n < cap && cohort[0])
+        n += snprintf(out + n, cap - (size_t)n, ":filters=%s", cohort);
+    if (n < 0 || (size_t)n >= cap)
+        return pm_err(r->ctx, PM_EINPUT, "Beacon question too long");
+    return 0;
+}
+
 int srv_beacon_g_variants(srv_req_t *r)
 {
     pm_beacon_req_t q;
@@ -263,19 +318,51 @@ int srv_beacon_g_variants(srv_req_t *r)
         return srv_error(r, 400, "bad referenceName");
     snprintf(region, sizeof region, "%s:%s", contig, strchr(region, ':') + 1);
     int g = q.granularity < tier_granularity(r->tier) ? q.granularity : tier_granularity(r->tier);
-    gv_t st = {.r = r, .q = &q, .min_ac = r->tier == PM_TIER_PUBLIC ? r->k : 1,
-               .record = g == PM_GRAN_RECORD, .results = json_array()};
-    int rc = srv_freq_each(r, region, cohort[0] ? cohort : NULL, NULL, on_gv_row, &st);
-    if (rc < 0 && rc != PM_EINPUT) {
-        json_decref(st.results);
+    pm_policy_t pol;
+    int rc = pm_policy_for_store(r->st, r->tier, &pol);
+    if (rc == 0)
+        rc = pm_policy_allows(r->ctx, &pol, PM_RELEASE_BEACON);
+    if (rc < 0)
         return srv_fail(r, rc);
-    }
-    if (rc == PM_EINPUT && cohort[0]) {
+    int protect = r->tier < PM_TIER_PROJECT;
+    char question[PM_POLICY_QUERY_MAX + 1];
+    if (protect && (rc = gv_question(r, &q, region, cohort, question, sizeof question)) < 0)
+        return srv_fail(r, rc);
+    gv_t st = {.r = r, .q = &q, .pol = &pol, .record = g == PM_GRAN_RECORD,
+               .results = json_array()};
+    int64_t nind = pm_store_n_individuals(r->st);
+    if (protect && (nind < 0 || !(st.carriers = pm_bitset_new((size_t)nind)))) {
         json_decref(st.results);
+        return srv_fail(r, nind < 0 ? (int)nind : pm_err(r->ctx, PM_ENOMEM, "out of memory"));
+    }
+    rc = srv_freq_each(r, region, cohort[0] ? cohort : NULL, NULL, on_gv_row, &st);
+    if ((rc < 0 && rc != PM_EINPUT) || (rc == PM_EINPUT && cohort[0])) {
+        json_decref(st.results);
+        pm_bitset_free(st.carriers);
         return srv_fail(r, rc);
     }
     /* An unknown contig is a region with no variants. */
-    return summary_answer(r, &q, g, st.n > 0, st.n, st.results, "genomicVariation",
+    int exists = st.n > 0;
+    if (protect) {
+        /* carriers outside the filtered population do not count */
+        pm_bitset_t *in = NULL;
+        rc = 0;
+        if (cohort[0] && st.n > 0 && (rc = pm_cohort_eval(r->st, cohort, &in)) == 0)
+            pm_bitset_and(st.carriers, in);
+        pm_bitset_free(in);
+        int cached = 0;
+        if (rc == 0)
+            rc = pm_policy_beacon_answer(r->st, &pol, r->who ? r->who->user : "-", question,
+                                         st.carriers, &exists, &cached);
+        pm_bitset_free(st.carriers);
+        if (rc < 0) {
+            json_decref(st.results);
+            return srv_fail(r, rc);
+        }
+        if (!exists)
+            st.n = 0;
+    }
+    return summary_answer(r, &q, g, exists, st.n, st.results, "genomicVariation",
                           "ga4gh-beacon-variant-v2.0.0", "dataset");
 }
 

@@ -94,7 +94,7 @@ beacon gv_seq 200 responses/beaconBooleanResponse.json \
 [ "$(jq_ r/gv_seq.json 'd["responseSummary"]["exists"]')" = True ] && ok "common allele exists for public" || fail "common allele not found"
 beacon gv_rare 200 responses/beaconBooleanResponse.json \
     "$B/g_variants?referenceName=$rchr&start=$((rpos - 1))&referenceBases=$rref&alternateBases=$ralt"
-[ "$(jq_ r/gv_rare.json 'd["responseSummary"]["exists"]')" = False ] && ok "rare allele (AC $rac < k) hidden from public" || fail "rare allele disclosed to public"
+[ "$(jq_ r/gv_rare.json 'd["responseSummary"]["exists"]')" = False ] && ok "rare allele (AC $rac < beacon_min_ac 5) answers exists=false publicly" || fail "rare allele disclosed to public"
 beacon gv_absent 200 responses/beaconBooleanResponse.json \
     "$B/g_variants?referenceName=$cchr&start=1&referenceBases=A&alternateBases=T"
 beacon gv_range 200 responses/beaconBooleanResponse.json \
@@ -186,11 +186,13 @@ for cohort in '' 'sex=F' 'age>=40 and sex=M' 'not sex=F'; do
     done
 done
 
-for v in "$cchr-$cpos-$cref-$calt:$cac:$can" "$rchr-$rpos-$rref-$ralt:$rac:$ran"; do
+# registered callers see exact AC/AN for a common allele; a rare AC (1..k-1)
+# is "<k" for them too (pm_policy_freq_release), AN still exact
+for v in "$cchr-$cpos-$cref-$calt:$cac:$can" "$rchr-$rpos-$rref-$ralt:<5:$ran"; do
     IFS=: read -r id ac an <<<"$v"
     get "variant_$id" 200 "$URL_reg/api/v1/variants/$id"
     got=$(jq_ "r/variant_$id.json" 'd["AC"], d["AN"]')
-    [ "$got" = "$ac $an" ] && ok "variant $id: AC/AN = promise freq ($ac $an)" || fail "variant $id: HTTP $got vs freq $ac $an"
+    [ "$got" = "$ac $an" ] && ok "variant $id: registered AC/AN = promise freq, released ($ac $an)" || fail "variant $id: HTTP $got vs freq $ac $an"
 done
 get variant_public_rare 200 "$URL_pub/api/v1/variants/$rchr-$rpos-$rref-$ralt"
 [ "$(jq_ r/variant_public_rare.json 'd["AC"]')" = "<5" ] && ok "public rare AC shown as <5" || fail "public rare AC disclosed"
@@ -256,6 +258,83 @@ if have_cmd user && have_cmd token; then
     fi
 else
     say "note: 'promise user'/'promise token' not built; token paths not tested"
+fi
+say "== Beacon re-identification defence (budget, cache, allele threshold)"
+if have_cmd config && have_cmd user && have_cmd token; then
+    # variants with exactly beacon_min_ac (5) carrying individuals, and four
+    # of them sharing one individual X (steward counts: exact)
+    python3 - "$PROMISE" freq.tsv >defence.txt <<'PY' || true
+import subprocess, sys
+promise, freq = sys.argv[1], sys.argv[2]
+def count(expr):
+    out = subprocess.run([promise, "count", "st", "--cohort", expr], capture_output=True, text=True)
+    return int(out.stdout.strip()) if out.returncode == 0 else -1
+cands = []
+for line in open(freq):
+    f = line.rstrip("\n").split("\t")
+    if line.startswith("#") or len(f) < 6 or len(f[3]) != 1 or len(f[4]) != 1 or "," in f[4]:
+        continue
+    if not 5 <= int(f[5]) <= 10:
+        continue
+    term = "carrier(%s:%s:%s:%s)" % (f[0], f[1], f[3], f[4])
+    if count(term) == 5:
+        cands.append((term, "%s\t%s\t%s\t%s" % (f[0], f[1], f[3], f[4])))
+for i, (t1, v1) in enumerate(cands):
+    pick = [(t1, v1)]
+    for t, v in cands[i + 1:]:
+        if count(" and ".join(x[0] for x in pick + [(t, v)])) >= 1:
+            pick.append((t, v))
+        if len(pick) == 4:
+            for _, v in pick:
+                print(v)
+            sys.exit(0)
+sys.exit(1)
+PY
+    if [ "$(wc -l <defence.txt)" = 4 ]; then
+        "$PROMISE" config st beacon_budget 3 >/dev/null && ok "promise config st beacon_budget 3" ||
+            fail "promise config beacon_budget"
+        etok=$(mktoken eve public)
+        ftok=$(mktoken frank public)
+        stok2=$(mktoken sten steward)
+        gvq() { # gvq NAME TOKEN CHR POS REF ALT
+            beacon "$1" 200 responses/beaconBooleanResponse.json -H "Authorization: Bearer $2" \
+                "$B/g_variants?referenceName=$3&start=$(($4 - 1))&referenceBases=$5&alternateBases=$6"
+        }
+        exists() { jq_ "r/$1.json" 'd["responseSummary"]["exists"]'; }
+        i=0
+        answers=
+        while IFS=$'\t' read -r dchr dpos dref dalt; do
+            i=$((i + 1))
+            gvq "defence_eve_$i" "$etok" "$dchr" "$dpos" "$dref" "$dalt"
+            answers="$answers $(exists "defence_eve_$i")"
+            last="$dchr $dpos $dref $dalt"
+            [ $i = 1 ] && first="$dchr $dpos $dref $dalt"
+        done <defence.txt
+        [ "$answers" = " True True True False" ] &&
+            ok "budget 3: one individual's 4th positive answer is refused for that user ($answers)" ||
+            fail "budget 3: answers for four alleles of one individual:$answers, want True True True False"
+        # shellcheck disable=SC2086
+        gvq defence_frank_4 "$ftok" $last
+        [ "$(exists defence_frank_4)" = True ] && ok "another user still gets the answer (budgets are per user)" ||
+            fail "another user's answer was degraded by eve's queries"
+        # shellcheck disable=SC2086
+        gvq defence_eve_1_again "$etok" $first
+        cmp -s r/defence_eve_1.json r/defence_eve_1_again.json &&
+            ok "a repeated identical query returns the identical cached answer" ||
+            fail "repeated query answered differently: $(head -c 200 r/defence_eve_1_again.json)"
+        gvq defence_eve_rare "$etok" "$rchr" "$rpos" "$rref" "$ralt"
+        [ "$(exists defence_eve_rare)" = False ] && ok "allele below beacon_min_ac: exists=false for a public user" ||
+            fail "allele below beacon_min_ac disclosed to a public user"
+        gvq defence_steward_rare "$stok2" "$rchr" "$rpos" "$rref" "$ralt"
+        [ "$(exists defence_steward_rare)" = True ] && ok "the steward gets the plain answer for the rare allele" ||
+            fail "steward's answer for the rare allele is not exists=true"
+        python3 "$VALIDATE" "$SCHEMAS" <(grep 'r/defence_' validate.list) >validate3.out 2>&1 &&
+            ok "defence responses validate" || { cat validate3.out; fail "defence responses invalid"; }
+    else
+        fail "simulated data has no four 5-carrier SNVs sharing an individual: $(cat defence.txt)"
+    fi
+else
+    say "note: 'promise config'/'user'/'token' not built; Beacon defence not tested"
 fi
 if have_cmd audit; then
     "$PROMISE" audit verify st >audit.out 2>&1 && ok "audit log verifies after the requests" || fail "audit verify: $(cat audit.out)"
