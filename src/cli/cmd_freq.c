@@ -7,6 +7,32 @@
 #include "cli/cli.h"
 #include "promise/genotype.h"
 
+/* --iter-debug (tests only): the site iterator's view of the store, one
+ * line per site and ALT: counts, carriers as IND:DOSAGE, missing IND. */
+static int dump_iter(pm_store_t *st, const pm_gt_query_opts_t *o, FILE *out)
+{
+    pm_gt_iter_t *it;
+    int rc = pm_gt_iter_open(st, o, &it);
+    if (rc < 0)
+        return rc;
+    const int64_t *ind = pm_gt_iter_individuals(it);
+    fprintf(out, "#n=%u\n", pm_gt_iter_n(it));
+    pm_gt_site_t s;
+    while ((rc = pm_gt_iter_next(it, &s)) == 1) {
+        fprintf(out, "%s\t%lld\t%s\t%s\t%s\t%d\t%lld\t%lld\t%lld\t", s.chrom, (long long)s.pos,
+                s.id, s.ref, s.alt, s.allele, (long long)s.ac, (long long)s.an,
+                (long long)s.nhomalt);
+        for (uint32_t i = 0; i < s.n_carrier; i++)
+            fprintf(out, "%s%lld:%d", i ? "," : "", (long long)ind[s.carrier[i]], s.dosage[i]);
+        fputs(s.n_carrier ? "\t" : ".\t", out);
+        for (uint32_t i = 0; i < s.n_missing; i++)
+            fprintf(out, "%s%lld", i ? "," : "", (long long)ind[s.missing[i]]);
+        fputs(s.n_missing ? "\n" : ".\n", out);
+    }
+    pm_gt_iter_close(it);
+    return rc < 0 ? rc : 0;
+}
+
 static int run(int argc, char **argv)
 {
     static const char *cmd = "freq";
@@ -16,10 +42,12 @@ static int run(int argc, char **argv)
         {"by", required_argument, NULL, 'b'},
         {"output", required_argument, NULL, 'o'},
         {"threads", required_argument, NULL, 't'},
+        {"iter-debug", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0},
     };
     pm_gt_query_opts_t o = {0};
     const char *outp = NULL;
+    int iter_debug = 0;
     int c;
     optind = 1;
     opterr = 0;
@@ -38,6 +66,9 @@ static int run(int argc, char **argv)
             break;
         case 'o':
             outp = optarg;
+            break;
+        case 'I':
+            iter_debug = 1;
             break;
         case 't':
             break; /* accepted for symmetry; counting is memory-bound */
@@ -65,7 +96,7 @@ static int run(int argc, char **argv)
         pm_ctx_free(ctx);
         return x;
     }
-    rc = pm_freq(st, &o, out);
+    rc = iter_debug ? dump_iter(st, &o, out) : pm_freq(st, &o, out);
     if (out != stdout && fclose(out) != 0 && rc >= 0)
         rc = pm_err(ctx, PM_EIO, "cannot write '%s': %s", outp, strerror(errno));
     int x = rc < 0 ? pm_cli_fail(cmd, ctx, rc) : PM_EXIT_OK;

@@ -90,6 +90,7 @@ struct pm_gtw {
 
     /* per-record scratch, n_samples each */
     uint8_t *val, *ph; /* carrier values (by carrier), phase bits (by sample) */
+    uint8_t *flag;     /* not hom-ref (by sample), n + 8 */
     uint32_t *alt;     /* carrier ALTs (by carrier) */
     uint32_t *het, *hom, *miss, *hset, *exc, *prevh;
     uint32_t n_prevh;
@@ -141,6 +142,7 @@ int pm_gtw_open(pm_ctx_t *ctx, const char *path, const char *chrom, uint32_t n_s
     w->path = strdup(path);
     w->val = malloc(n1);
     w->ph = malloc(n1);
+    w->flag = calloc(n1 + 8, 1);
     w->alt = malloc(n1 * sizeof *w->alt);
     w->het = malloc(n1 * sizeof(uint32_t));
     w->hom = malloc(n1 * sizeof(uint32_t));
@@ -156,7 +158,7 @@ int pm_gtw_open(pm_ctx_t *ctx, const char *path, const char *chrom, uint32_t n_s
     w->d2 = malloc(n1 * sizeof(uint32_t));
     for (int i = 0; i < GT_RING; i++)
         w->ring_ord[i] = -1;
-    if (!w->ring || !w->d1 || !w->d2 || !w->path || !w->val || !w->ph || !w->alt || !w->het || !w->hom || !w->miss ||
+    if (!w->ring || !w->d1 || !w->d2 || !w->path || !w->val || !w->ph || !w->flag || !w->alt || !w->het || !w->hom || !w->miss ||
         !w->hset || !w->exc || !w->prevh || !w->prevh_bm || !w->cnt) {
         pm_gtw_abort(w);
         return pm_err(ctx, PM_ENOMEM, "out of memory");
@@ -252,15 +254,65 @@ typedef struct gt_lists {
 } gt_lists_t;
 
 /* Checks every entry: vector_end, or >= 0 with an allele index <= A.
- * Branch-free so that it vectorises. */
+ * Branch-free on unsigned values (a negative entry is a huge one) so that
+ * it vectorises: this runs over every genotype of the file. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
 static int entries_valid(const int32_t *gt, size_t len, int A)
 {
-    int bad = 0;
+    const uint32_t lim = 2u * (uint32_t)A + 3u, ve = (uint32_t)PM_GT_VECTOR_END;
+    uint32_t bad = 0;
     for (size_t j = 0; j < len; j++) {
-        int32_t v = gt[j];
-        bad |= (v != PM_GT_VECTOR_END) & ((v < 0) | ((v >> 1) > A + 1));
+        uint32_t u = (uint32_t)gt[j];
+        bad |= (uint32_t)(u > lim) & (uint32_t)(u != ve);
     }
     return !bad;
+}
+
+/* Diploid phase vote over the samples whose second entry is an allele,
+ * branch-free (vectorises). Returns 1 when some sample's second entry is
+ * not an allele (vector_end or missing: the haploid-form vote is needed). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
+static int phase_vote2(const int32_t *gt, uint32_t n, uint32_t *hv, uint32_t *ph_yes,
+                       uint32_t *ph_all)
+{
+    uint32_t yes = 0, all = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t y = gt[2 * (size_t)i + 1];
+        uint32_t c = (uint32_t)(y != PM_GT_VECTOR_END) & (uint32_t)((y >> 1) != 0);
+        all += c;
+        yes += c & (uint32_t)y;
+    }
+    *ph_yes = yes;
+    *ph_all = all;
+    if (all == n)
+        return 0;
+    /* haploid-form vote over the others (second entry vector_end, 0 or 1)
+     * for a first entry that is an unphased allele, or missing with
+     * vector_end; few samples get past the first test */
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t x = gt[2 * (size_t)i], y = gt[2 * (size_t)i + 1];
+        if (y != PM_GT_VECTOR_END && (y >> 1) != 0)
+            continue;
+        int hc = hcode(y);
+        if (x < 0 || (x & 1) || (x == 0 && hc != GT_HFORM_END))
+            continue;
+        hv[hc]++;
+    }
+    return 1;
+}
+
+/* flag[i] = 0 for a hom-ref diploid call (2, refy), 1 otherwise. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
+static void homref_flags(const int32_t *gt, uint32_t n, int32_t refy, uint8_t *flag)
+{
+    for (uint32_t i = 0; i < n; i++)
+        flag[i] = (uint8_t)((gt[2 * (size_t)i] != 2) | (gt[2 * (size_t)i + 1] != refy));
 }
 
 /* Adds sample i as a carrier of ALT b (1-based) with value val (1 het, 2
@@ -293,7 +345,17 @@ static int classify(pm_gtw_t *w, const pm_gt_record_t *rec, gt_lists_t *L)
         return bad(w, rec, "genotype allele index out of range");
     }
     /* votes: the phase of diploid calls, the spelling of haploid ones */
-    if (P >= 2) {
+    if (P == 2) {
+        uint32_t ph_yes, ph_all, hv[4] = {0, 0, 0, 0};
+        phase_vote2(gt, n, hv, &ph_yes, &ph_all);
+        L->pmode = ph_yes * 2 > ph_all;
+        if (hv[0] | hv[1] | hv[2]) {
+            L->hform = 0;
+            for (int c = 1; c < 3; c++)
+                if (hv[c] > hv[L->hform])
+                    L->hform = c;
+        }
+    } else if (P > 2) {
         uint32_t ph_yes = 0, ph_all = 0, hv[4] = {0, 0, 0, 0};
         for (uint32_t i = 0; i < n; i++) {
             const int32_t *e = gt + (size_t)i * P;
@@ -322,7 +384,22 @@ static int classify(pm_gtw_t *w, const pm_gt_record_t *rec, gt_lists_t *L)
     const int pmode = L->pmode, hform = L->hform;
     const int32_t refy = 2 | pmode;
     w->excv.n = 0;
+    if (P == 2 && n >= 64) /* hom-ref calls are skipped eight at a time */
+        homref_flags(gt, n, refy, w->flag);
+    const int skip = P == 2 && n >= 64;
     for (uint32_t i = 0; i < n; i++) {
+        if (skip) {
+            if (!(i & 7) && i + 8 <= n) {
+                uint64_t f;
+                memcpy(&f, w->flag + i, 8);
+                if (!f) {
+                    i += 7;
+                    continue;
+                }
+            }
+            if (!w->flag[i])
+                continue;
+        }
         const int32_t *e = gt + (size_t)i * P;
         int32_t x = e[0];
         if (P == 1) {
@@ -677,6 +754,7 @@ static void gtw_free(pm_gtw_t *w)
     free(w->idx);
     free(w->val);
     free(w->ph);
+    free(w->flag);
     free(w->alt);
     free(w->het);
     free(w->hom);

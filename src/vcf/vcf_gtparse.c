@@ -2,6 +2,9 @@
 #include "vcf/vcf_gtparse.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 #define GT_VECTOR_END (INT32_MIN + 1)
@@ -186,18 +189,61 @@ restart:
     int32_t *buf = *gt;
     const char *p = samples;
     int maxl = 0;
+    /* GT-only diploid columns "d/d<TAB>" or "d|d<TAB>" are checked as
+     * four bytes at once */
+    const int fast4 = stride == 2 && n_fmt == 1;
     for (int i = 0; i < n_in; i++) {
         if (i > 0) {
             if (p == end || *p != '\t')
                 return 0; /* too few columns */
             p++;
         }
+#ifdef __SSE2__
+        /* four such columns (16 bytes, the tab after the fourth included)
+         * at once; the tab is left for the next iteration */
+        if (fast4 && i + 4 < n_in && end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+            unsigned dig = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+            unsigned tab = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+            unsigned pipe = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
+            unsigned sep = pipe | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')));
+            int o0 = col_map ? col_map[i] : i, o1 = col_map ? col_map[i + 1] : i + 1;
+            int o2 = col_map ? col_map[i + 2] : i + 2, o3 = col_map ? col_map[i + 3] : i + 3;
+            if ((dig & 0x5555u) == 0x5555u && (tab & 0x8888u) == 0x8888u &&
+                (sep & 0x2222u) == 0x2222u && (o0 | o1 | o2 | o3) >= 0) {
+                const int os[4] = {o0, o1, o2, o3};
+                for (int k = 0; k < 4; k++) {
+                    int32_t *x = buf + (size_t)os[k] * 2;
+                    x[0] = (int32_t)((p[4 * k] - '0' + 1) << 1);
+                    x[1] = (int32_t)((p[4 * k + 2] - '0' + 1) << 1) | (int32_t)(pipe >> (4 * k + 1) & 1);
+                }
+                maxl = 2;
+                p += 15;
+                i += 3;
+                continue;
+            }
+        }
+#endif
         int o = col_map ? col_map[i] : i;
         if (o < 0) {
             p = next_tab(p, end);
             continue;
         }
         int32_t *x = buf + (size_t)o * (size_t)stride;
+        if (fast4 && end - p >= 4) {
+            uint32_t u;
+            memcpy(&u, p, 4);
+            uint32_t a0 = (u & 0xff) - '0', a1 = ((u >> 16) & 0xff) - '0', sep = (u >> 8) & 0xff;
+            if (!((a0 >= 10) | (a1 >= 10) | ((sep != '/') & (sep != '|')) | ((u >> 24) != '\t'))) {
+                x[0] = (int32_t)((a0 + 1) << 1);
+                x[1] = (int32_t)((a1 + 1) << 1) | (sep == '|');
+                maxl = 2; /* the largest possible: stride is 2 */
+                p += 3;
+                continue;
+            }
+        }
         /* the usual diploid case, e.g. "0|1" followed by tab or end */
         if (stride == 2 && end - p >= 3 && (unsigned)(p[0] - '0') < 10 &&
             (p[1] == '/' || p[1] == '|') && (unsigned)(p[2] - '0') < 10 &&

@@ -606,6 +606,21 @@ static int check_duplicate(ingest_t *g, const char *ref, const char *const *alt,
     return 0;
 }
 
+/* Every entry is vector_end, missing or an allele < n_allele; negative
+ * entries other than vector_end are the writer's to reject. Branch-free
+ * so that it vectorises (it runs over every genotype). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("O3")))
+#endif
+static int alleles_ok(const int32_t *gt, size_t n, int n_allele)
+{
+    const int32_t lim = 2 * n_allele + 1; /* (v >> 1) - 1 < n_allele */
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad |= (uint32_t)(gt[i] > lim);
+    return !bad;
+}
+
 /* Takes one record: contig and order checks, allele checks, then the
  * segment writer. chrom is the raw name; gt has n_out * ploidy entries. */
 static int add_record(ingest_t *g, const char *chrom, size_t chrom_len, int64_t pos,
@@ -661,6 +676,8 @@ static int add_record(ingest_t *g, const char *chrom, size_t chrom_len, int64_t 
         return rc;
     /* allele indices must name an allele of the record */
     size_t n = (size_t)g->n_out * (size_t)ploidy;
+    if (alleles_ok(gt, n, n_allele))
+        n = 0; /* the usual case: no need for the loop that finds the culprit */
     for (size_t i = 0; i < n; i++) {
         int32_t v = gt[i];
         if (v == PM_GT_VECTOR_END || (v >> 1) == 0)

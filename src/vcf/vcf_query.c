@@ -33,7 +33,7 @@
 #include "promise/promise.h"
 #include "vcf/vcf_internal.h"
 
-enum { Q_FREQ, Q_VIEW };
+enum { Q_FREQ, Q_VIEW, Q_ITER };
 
 typedef struct qbatch {
     const pm_catgt_batch_t *cb;
@@ -127,6 +127,14 @@ typedef struct query {
     uint32_t stamp;
     const char **alleles;
     size_t alleles_cap;
+    /* merge state of the open contig */
+    pm_catgt_seg_t *segs;
+    size_t nsegs;
+    int ncallable;
+    int *cov, *at;
+    int ncov_all;
+    int64_t rid;
+    uint64_t nrec;
 } query_t;
 
 #define ARENA(q, off) ((q)->arena.s + (off))
@@ -253,8 +261,9 @@ static int setup_freq(query_t *q)
     q->taken = calloc((size_t)q->n_ind + 1, 1);
     if (!q->taken)
         return oom(q);
-    uint64_t *bm = nb <= 64 ? calloc((size_t)q->n_ind + 1, sizeof *bm) : NULL;
-    if (nb <= 64 && !bm)
+    /* batches sharing individuals (one batch: none; no per-individual work) */
+    uint64_t *bm = nb > 1 && nb <= 64 ? calloc((size_t)q->n_ind + 1, sizeof *bm) : NULL;
+    if (nb > 1 && nb <= 64 && !bm)
         return oom(q);
     for (int i = 0; i < nb; i++) {
         qbatch_t *qb = &q->b[i];
@@ -304,7 +313,7 @@ static int setup_freq(query_t *q)
                             q->overlap[x * nb + y] = 1;
         }
         free(bm);
-    } else {
+    } else if (nb > 64) {
         memset(q->overlap, 1, (size_t)nb * (size_t)nb);
         q->any_overlap = 1;
     }
@@ -462,6 +471,9 @@ static void query_close(query_t *q)
     free(q->vgt);
     free(q->filled);
     free(q->alleles);
+    free(q->cov);
+    free(q->at);
+    pm_catgt_segs_free(q->segs, q->nsegs);
     if (q->vrec)
         bcf_destroy(q->vrec);
 }
@@ -658,6 +670,71 @@ static inline void out_int(query_t *q, int64_t v)
         q->obuf[q->olen++] = tmp[--n];
 }
 
+/* ac/an formatted as printf's "%.6g" would, with integer arithmetic: the
+ * rational is rounded to 6 significant digits; only an exact decimal tie
+ * (where the double's binary value decides) goes to snprintf. */
+static int fmt_af(char *buf, size_t cap, int64_t ac, int64_t an)
+{
+    if (ac <= 0 || an <= 0 || ac >= an || an > 100000000)
+        return snprintf(buf, cap, "%.6g", (double)ac / (double)an);
+    uint64_t t = (uint64_t)ac, d = (uint64_t)an;
+    int e = 0;
+    while (t < d) { /* afterwards 10^e <= ac/an < 10^(e+1) */
+        t *= 10;
+        e--;
+    }
+    if (e < -10)
+        return snprintf(buf, cap, "%.6g", (double)ac / (double)an);
+    uint64_t num = (uint64_t)ac;
+    for (int i = 0; i < 5 - e; i++)
+        num *= 10; /* < 1e8 * 1e15: fits */
+    uint64_t m = num / d, rem = num % d;
+    if (2 * rem == d)
+        return snprintf(buf, cap, "%.6g", (double)ac / (double)an);
+    if (2 * rem > d)
+        m++;
+    if (m >= 1000000) {
+        m /= 10;
+        e++;
+    }
+    if (e >= 0)
+        return snprintf(buf, cap, "1");
+    char dig[8];
+    for (int i = 5; i >= 0; i--) {
+        dig[i] = (char)('0' + m % 10);
+        m /= 10;
+    }
+    int nd = 6;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    size_t o = 0;
+    if (e < -4) {
+        buf[o++] = dig[0];
+        if (nd > 1) {
+            buf[o++] = '.';
+            for (int i = 1; i < nd; i++)
+                buf[o++] = dig[i];
+        }
+        buf[o++] = 'e';
+        buf[o++] = '-';
+        int x = -e;
+        if (x >= 100)
+            buf[o++] = (char)('0' + x / 100);
+        buf[o++] = (char)('0' + x / 10 % 10);
+        buf[o++] = (char)('0' + x % 10);
+    } else {
+        buf[o++] = '0';
+        buf[o++] = '.';
+        for (int i = 0; i < -e - 1; i++)
+            buf[o++] = '0';
+        for (int i = 0; i < nd; i++)
+            buf[o++] = dig[i];
+    }
+    buf[o] = '\0';
+    (void)cap;
+    return (int)o;
+}
+
 static void out_af(query_t *q, int64_t ac, int64_t an)
 {
     if (an <= 0) {
@@ -672,10 +749,40 @@ static void out_af(query_t *q, int64_t ac, int64_t an)
         out_ch(q, '1');
         return;
     }
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%.6g", (double)ac / (double)an);
-    out_str(q, tmp);
+    if (q->olen + 32 > q->ocap && out_flush(q) < 0)
+        return;
+    q->olen += (size_t)fmt_af(q->obuf + q->olen, 32, ac, an);
 }
+
+#ifdef PM_VCF_AF_SELFTEST
+int pm_vcf_af_selftest(void);
+int pm_vcf_af_selftest(void)
+{
+    char a[64], b[64];
+    int bad = 0;
+    for (int64_t an = 1; an <= 3000; an++)
+        for (int64_t ac = 1; ac < an; ac++) {
+            fmt_af(a, sizeof a, ac, an);
+            snprintf(b, sizeof b, "%.6g", (double)ac / (double)an);
+            if (strcmp(a, b) && bad++ < 10)
+                fprintf(stderr, "%lld/%lld: %s vs %s\n", (long long)ac, (long long)an, a, b);
+        }
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 3000000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t an = (int64_t)(x % 100000000) + 2, ac = (int64_t)((x >> 20) % (uint64_t)an);
+        if (i & 1)
+            ac = ac % 50 + 1;
+        if (ac == 0 || ac >= an)
+            continue;
+        fmt_af(a, sizeof a, ac, an);
+        snprintf(b, sizeof b, "%.6g", (double)ac / (double)an);
+        if (strcmp(a, b) && bad++ < 10)
+            fprintf(stderr, "%lld/%lld: %s vs %s\n", (long long)ac, (long long)an, a, b);
+    }
+    return bad;
+}
+#endif
 
 /* Exact per-individual counts of key k (entries run[0..n)) into q->acc. */
 static void count_exact(query_t *q, const gkey_t *run, int n, int ng_cov, const int *cov)
@@ -692,11 +799,6 @@ static void count_exact(query_t *q, const gkey_t *run, int n, int ng_cov, const 
             int64_t ind = qb->cb->cols[c].individual;
             if (q->taken[ind])
                 continue;
-            q->taken[ind] = 1;
-            if (q->n_touched < q->cap_touched ||
-                grow((void **)&q->touched, &q->cap_touched, q->n_touched + 1,
-                     sizeof *q->touched) == 0)
-                q->touched[q->n_touched++] = ind;
             const int32_t *g = q->gts + e->gt + (size_t)c * (size_t)e->ploidy;
             int an = 0, ac = 0, np = 0;
             for (int k = 0; k < e->ploidy; k++) {
@@ -709,6 +811,15 @@ static void count_exact(query_t *q, const gkey_t *run, int n, int ng_cov, const 
                 if ((g[k] >> 1) - 1 == want)
                     ac++;
             }
+            /* a missing call leaves the individual to a later batch (a
+             * non-missing call, or hom-ref in callable regions) */
+            if (an == 0)
+                continue;
+            q->taken[ind] = 1;
+            if (q->n_touched < q->cap_touched ||
+                grow((void **)&q->touched, &q->cap_touched, q->n_touched + 1,
+                     sizeof *q->touched) == 0)
+                q->touched[q->n_touched++] = ind;
             pm_gt_counts_t *a = &q->acc[s];
             a->an += an;
             a->ac += ac;
@@ -904,36 +1015,52 @@ static int view_group(query_t *q, int64_t contig_rid, int64_t pos, const int *co
             memset(q->filled, 0, (size_t)q->n_out * sizeof *q->filled);
             q->stamp = 1;
         }
-        for (int t = k; t < j; t++) {
-            const entry_t *e = &q->ent[q->keys[t].e];
-            const qbatch_t *qb = &q->b[e->b];
-            for (int c = 0; c < qb->cb->n_samples; c++) {
-                int o = qb->out_col[c];
-                if (o < 0 || q->filled[o] == q->stamp)
-                    continue;
-                q->filled[o] = q->stamp;
-                int32_t *d = q->vgt + (size_t)o * (size_t)P;
-                const int32_t *g = q->gts + e->gt + (size_t)c * (size_t)e->ploidy;
-                int l = 0;
-                for (; l < e->ploidy; l++)
-                    d[l] = g[l];
-                for (; l < P; l++)
-                    d[l] = PM_GT_VECTOR_END;
+        /* a sample in several batches: the first non-missing call (batch
+         * order), else hom-ref from a callable batch lacking the record,
+         * else its first missing call as stored */
+        for (int pass = 0; pass < 2; pass++) {
+            for (int t = k; t < j; t++) {
+                const entry_t *e = &q->ent[q->keys[t].e];
+                const qbatch_t *qb = &q->b[e->b];
+                for (int c = 0; c < qb->cb->n_samples; c++) {
+                    int o = qb->out_col[c];
+                    if (o < 0 || q->filled[o] == q->stamp)
+                        continue;
+                    const int32_t *g = q->gts + e->gt + (size_t)c * (size_t)e->ploidy;
+                    int l = 0, called = 0;
+                    for (; l < e->ploidy && g[l] != PM_GT_VECTOR_END; l++)
+                        called |= (g[l] >> 1) != 0;
+                    if (pass == 0 && !called)
+                        continue;
+                    q->filled[o] = q->stamp;
+                    int32_t *d = q->vgt + (size_t)o * (size_t)P;
+                    for (l = 0; l < e->ploidy; l++)
+                        d[l] = g[l];
+                    for (; l < P; l++)
+                        d[l] = PM_GT_VECTOR_END;
+                }
             }
-        }
-        /* callable batches lacking the record: 0/0 */
-        for (int cI = 0; cI < n_cov_all; cI++) {
-            const qbatch_t *qb = &q->b[cov_all[cI]];
-            for (int c = 0; c < qb->cb->n_samples; c++) {
-                int o = qb->out_col[c];
-                if (o < 0 || q->filled[o] == q->stamp)
+            if (pass == 1)
+                break;
+            /* callable batches lacking the record: 0/0 */
+            for (int cI = 0; cI < n_cov_all; cI++) {
+                int present = 0;
+                for (int t = k; t < j && !present; t++)
+                    present = q->ent[q->keys[t].e].b == cov_all[cI];
+                if (present)
                     continue;
-                q->filled[o] = q->stamp;
-                int32_t *d = q->vgt + (size_t)o * (size_t)P;
-                d[0] = bcf_gt_unphased(0);
-                d[1] = bcf_gt_unphased(0);
-                for (int l = 2; l < P; l++)
-                    d[l] = PM_GT_VECTOR_END;
+                const qbatch_t *qb = &q->b[cov_all[cI]];
+                for (int c = 0; c < qb->cb->n_samples; c++) {
+                    int o = qb->out_col[c];
+                    if (o < 0 || q->filled[o] == q->stamp)
+                        continue;
+                    q->filled[o] = q->stamp;
+                    int32_t *d = q->vgt + (size_t)o * (size_t)P;
+                    d[0] = bcf_gt_unphased(0);
+                    d[1] = bcf_gt_unphased(0);
+                    for (int l = 2; l < P; l++)
+                        d[l] = PM_GT_VECTOR_END;
+                }
             }
         }
         /* the rest: ./. */
@@ -977,106 +1104,140 @@ static int view_group(query_t *q, int64_t contig_rid, int64_t pos, const int *co
 
 /* ---- the merge ---- */
 
-static int run_contig(query_t *q, int ci)
+/* Opens the streams of contig ci (segments overlapping the region, callable
+ * intervals) for group_read(). */
+static int contig_begin(query_t *q, int ci)
 {
     int64_t cid = q->cat->contig_id[ci];
     const char *chrom = q->cat->contig[ci];
-    pm_catgt_seg_t *segs = NULL;
-    size_t nsegs = 0;
+    streams_close(q);
+    pm_catgt_segs_free(q->segs, q->nsegs);
+    q->segs = NULL;
+    q->nsegs = 0;
     int rc = pm_catgt_segments(q->st, cid, q->has_region ? q->beg : INT64_MIN,
-                               q->has_region ? q->end : -1, &segs, &nsegs);
+                               q->has_region ? q->end : -1, &q->segs, &q->nsegs);
     if (rc < 0)
         return rc;
-    streams_close(q);
     size_t k = 0;
-    int ncallable = 0;
+    q->ncallable = 0;
     for (int i = 0; i < q->nb && rc == 0; i++) {
         qbatch_t *qb = &q->b[i];
         size_t s0 = k;
-        while (k < nsegs && segs[k].batch == qb->cb->id)
+        while (k < q->nsegs && q->segs[k].batch == qb->cb->id)
             k++;
-        qb->segs = segs + s0;
+        qb->segs = q->segs + s0;
         qb->n_segs = k - s0;
         if (qb->cb->callable) {
             rc = pm_catgt_callable(q->st, qb->cb->id, cid, &qb->iv, &qb->n_iv);
-            ncallable += qb->n_iv > 0;
+            q->ncallable += qb->n_iv > 0;
         }
         if (rc == 0 && qb->n_segs)
             rc = stream_next(q, qb);
         if (rc > 0)
             rc = 0;
     }
-    int64_t rid = -1;
-    if (rc == 0 && q->kind == Q_VIEW && (rid = bcf_hdr_name2id(q->vhdr, chrom)) < 0)
+    q->rid = -1;
+    if (rc == 0 && q->kind == Q_VIEW && (q->rid = bcf_hdr_name2id(q->vhdr, chrom)) < 0)
         rc = pm_err(q->ctx, PM_EINTERNAL, "contig '%s' missing from the output header", chrom);
-    int *cov = malloc(((size_t)q->nb + 1) * sizeof *cov);
-    int *at = malloc(((size_t)q->nb + 1) * sizeof *at);
-    if (rc == 0 && (!cov || !at))
-        rc = oom(q);
-    uint64_t nrec = 0;
-    while (rc == 0) {
-        int64_t P = INT64_MAX;
-        for (int i = 0; i < q->nb; i++)
-            if (q->b[i].has && q->b[i].rec.pos < P)
-                P = q->b[i].rec.pos;
-        if (P == INT64_MAX)
-            break;
-        int nat = 0, ncov = 0;
-        for (int i = 0; i < q->nb; i++) {
-            qbatch_t *qb = &q->b[i];
-            if (qb->has && qb->rec.pos == P)
-                at[nat++] = i;
-            else if (ncallable && qb->n_iv && covered(qb, P))
-                cov[ncov++] = i;
-        }
-        /* callable batches that do have records here may still lack a key */
-        int ncov_all = ncov;
-        if (ncallable)
-            for (int t = 0; t < nat; t++)
-                if (q->b[at[t]].n_iv && covered(&q->b[at[t]], P))
-                    cov[ncov_all++] = at[t];
-        int exact = 0;
-        if (q->kind == Q_FREQ && q->any_overlap && nat + ncov_all > 1) {
-            for (int x = 0; x < nat && !exact; x++) {
-                for (int y = x + 1; y < nat && !exact; y++)
-                    exact = q->overlap[at[x] * q->nb + at[y]];
-                for (int y = 0; y < ncov && !exact; y++)
-                    exact = q->overlap[at[x] * q->nb + cov[y]];
-            }
-            for (int x = 0; x < ncov && !exact; x++)
-                for (int y = x + 1; y < ncov && !exact; y++)
-                    exact = q->overlap[cov[x] * q->nb + cov[y]];
-        }
-        q->n_ent = 0;
-        q->arena.l = 0;
-        q->n_counts = 0;
-        q->n_gts = 0;
-        for (int t = 0; t < nat && rc == 0; t++) {
-            qbatch_t *qb = &q->b[at[t]];
-            while (rc == 0 && qb->has && qb->rec.pos == P) {
-                if ((rc = group_add(q, at[t], exact)) < 0)
-                    break;
-                rc = stream_next(q, qb);
-                if (rc > 0)
-                    rc = 0;
-                nrec++;
-            }
-        }
-        if (rc < 0)
-            break;
-        /* positions of a batch only grow; a smaller one means a corrupt segment */
-        if (q->kind == Q_FREQ)
-            rc = freq_group(q, chrom, P, exact, cov, ncov_all);
-        else
-            rc = view_group(q, rid, P, cov, ncov_all);
-        if ((nrec & 0xfffff) == 0)
-            pm_progress(q->ctx, "records", nrec, 0);
+    if (rc == 0 && !q->cov) {
+        q->cov = malloc(((size_t)q->nb + 1) * sizeof *q->cov);
+        q->at = malloc(((size_t)q->nb + 1) * sizeof *q->at);
+        if (!q->cov || !q->at)
+            rc = oom(q);
     }
-    free(cov);
-    free(at);
-    streams_close(q);
-    pm_catgt_segs_free(segs, nsegs);
     return rc;
+}
+
+static void contig_end(query_t *q)
+{
+    streams_close(q);
+    pm_catgt_segs_free(q->segs, q->nsegs);
+    q->segs = NULL;
+    q->nsegs = 0;
+}
+
+/* Reads the next position group of the open contig into q->ent: 1 = a
+ * group at *pos (q->ncov_all callable batches in q->cov, *exact set when
+ * per-individual counting is needed), 0 = contig done, < 0 error. With
+ * force_exact the genotypes are always decoded. */
+static int group_read(query_t *q, int force_exact, int64_t *pos, int *exact_out)
+{
+    int64_t P = INT64_MAX;
+    for (int i = 0; i < q->nb; i++)
+        if (q->b[i].has && q->b[i].rec.pos < P)
+            P = q->b[i].rec.pos;
+    if (P == INT64_MAX)
+        return 0;
+    int *at = q->at, *cov = q->cov;
+    int nat = 0, ncov = 0;
+    for (int i = 0; i < q->nb; i++) {
+        qbatch_t *qb = &q->b[i];
+        if (qb->has && qb->rec.pos == P)
+            at[nat++] = i;
+        else if (q->ncallable && qb->n_iv && covered(qb, P))
+            cov[ncov++] = i;
+    }
+    /* callable batches that do have records here may still lack a key */
+    int ncov_all = ncov;
+    if (q->ncallable)
+        for (int t = 0; t < nat; t++)
+            if (q->b[at[t]].n_iv && covered(&q->b[at[t]], P))
+                cov[ncov_all++] = at[t];
+    int exact = force_exact;
+    if (!exact && q->kind == Q_FREQ && q->any_overlap && nat + ncov_all > 1) {
+        for (int x = 0; x < nat && !exact; x++) {
+            for (int y = x + 1; y < nat && !exact; y++)
+                exact = q->overlap[at[x] * q->nb + at[y]];
+            for (int y = 0; y < ncov && !exact; y++)
+                exact = q->overlap[at[x] * q->nb + cov[y]];
+        }
+        for (int x = 0; x < ncov && !exact; x++)
+            for (int y = x + 1; y < ncov && !exact; y++)
+                exact = q->overlap[cov[x] * q->nb + cov[y]];
+    }
+    q->n_ent = 0;
+    q->arena.l = 0;
+    q->n_counts = 0;
+    q->n_gts = 0;
+    int rc = 0;
+    for (int t = 0; t < nat && rc == 0; t++) {
+        qbatch_t *qb = &q->b[at[t]];
+        while (rc == 0 && qb->has && qb->rec.pos == P) {
+            if ((rc = group_add(q, at[t], exact)) < 0)
+                break;
+            rc = stream_next(q, qb);
+            if (rc > 0)
+                rc = 0;
+            q->nrec++;
+        }
+    }
+    if (rc < 0)
+        return rc;
+    if ((q->nrec & 0xfffff) == 0)
+        pm_progress(q->ctx, "records", q->nrec, 0);
+    q->ncov_all = ncov_all;
+    *pos = P;
+    *exact_out = exact;
+    return 1;
+}
+
+static int run_contig(query_t *q, int ci)
+{
+    const char *chrom = q->cat->contig[ci];
+    int rc = contig_begin(q, ci);
+    while (rc == 0) {
+        int64_t P;
+        int exact;
+        rc = group_read(q, 0, &P, &exact);
+        if (rc <= 0)
+            break;
+        if (q->kind == Q_FREQ)
+            rc = freq_group(q, chrom, P, exact, q->cov, q->ncov_all);
+        else
+            rc = view_group(q, q->rid, P, q->cov, q->ncov_all);
+    }
+    contig_end(q);
+    return rc < 0 ? rc : 0;
 }
 
 static int run_all(query_t *q)
@@ -1266,4 +1427,440 @@ int pm_genotype_carriers(pm_store_t *st, const char *chrom, int64_t pos, const c
     pm_catgt_segs_free(segs, nsegs);
     pm_catgt_free(cat);
     return rc < 0 ? rc : found;
+}
+
+/* ---- site iterator ----
+ *
+ * The same merge as pm_freq, pulled one (REF, ALT) key at a time. Every
+ * group is decoded and counted per individual with the rules of
+ * count_exact(): per batch the individual's first counted column, across
+ * batches the first non-missing call in batch order, else hom-ref from a
+ * callable batch lacking the record, else missing. */
+
+struct pm_gt_iter {
+    query_t q;
+    uint32_t n;           /* cohort positions */
+    int64_t *ind;         /* individual per position */
+    int32_t **colpos;     /* per batch: cohort position per column, -1 = not counted */
+    uint32_t **bpos;      /* per batch: its positions, increasing */
+    uint32_t *n_bpos;
+    uint32_t *seen, *mst; /* stamps per position */
+    uint32_t stamp;
+    /* absent: positions in no batch of the participating set */
+    uint8_t *part, *part_prev;
+    int part_valid;
+    uint32_t *absent;
+    uint32_t n_absent;
+    uint32_t *mark; /* stamps for the absent computation */
+    uint32_t mstamp;
+    /* output */
+    uint64_t *car;  /* pos << 8 | dosage */
+    size_t n_car, cap_car;
+    uint32_t *carrier;
+    uint8_t *dosage;
+    size_t cap_out;
+    uint32_t *cand; /* explicit missing candidates */
+    size_t n_cand, cap_cand;
+    uint32_t *miss;
+    size_t cap_miss;
+    /* position in the walk */
+    int ci;         /* contig index; -1 before the first */
+    int open;       /* contig streams open */
+    int64_t P;
+    int nk, k;      /* keys of the current group */
+    int *covp;
+    int done;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void pm_gt_iter_close(pm_gt_iter_t *it)
+{
+    if (!it)
+        return;
+    query_t *q = &it->q;
+    for (int i = 0; i < q->nb; i++) {
+        if (it->colpos)
+            free(it->colpos[i]);
+        if (it->bpos)
+            free(it->bpos[i]);
+    }
+    free(it->colpos);
+    free(it->bpos);
+    free(it->n_bpos);
+    free(it->ind);
+    free(it->seen);
+    free(it->mst);
+    free(it->part);
+    free(it->part_prev);
+    free(it->absent);
+    free(it->mark);
+    free(it->car);
+    free(it->carrier);
+    free(it->dosage);
+    free(it->cand);
+    free(it->miss);
+    free(it->covp);
+    query_close(q);
+    free(it);
+}
+
+int pm_gt_iter_open(pm_store_t *st, const pm_gt_query_opts_t *opts, pm_gt_iter_t **out)
+{
+    *out = NULL;
+    pm_gt_iter_t *it = calloc(1, sizeof *it);
+    if (!it)
+        return pm_err(pm_store_ctx(st), PM_ENOMEM, "out of memory");
+    pm_gt_query_opts_t o = {0};
+    if (opts) {
+        o.region = opts->region;
+        o.cohort = opts->cohort;
+    }
+    query_t *q = &it->q;
+    int rc = query_open(q, st, Q_ITER, &o);
+    q->o = NULL; /* o is local; query_open copied what it needs */
+    if (rc == 0)
+        rc = setup_freq(q);
+    int nb = q->nb;
+    int32_t *posmap = NULL;
+    if (rc == 0) {
+        it->colpos = calloc((size_t)nb + 1, sizeof *it->colpos);
+        it->bpos = calloc((size_t)nb + 1, sizeof *it->bpos);
+        it->n_bpos = calloc((size_t)nb + 1, sizeof *it->n_bpos);
+        it->part = calloc((size_t)nb + 1, 1);
+        it->part_prev = calloc((size_t)nb + 1, 1);
+        it->covp = malloc(((size_t)nb + 1) * sizeof *it->covp);
+        posmap = malloc(((size_t)q->n_ind + 1) * sizeof *posmap);
+        if (!it->colpos || !it->bpos || !it->n_bpos || !it->part || !it->part_prev ||
+            !it->covp || !posmap)
+            rc = oom(q);
+    }
+    if (rc == 0) {
+        /* cohort positions: individuals with a counted column, in index order */
+        for (int64_t i = 0; i < q->n_ind; i++)
+            posmap[i] = -1;
+        for (int b = 0; b < nb; b++)
+            for (int c = 0; c < q->b[b].cb->n_samples; c++)
+                if (q->b[b].stratum[c] >= 0)
+                    posmap[q->b[b].cb->cols[c].individual] = 0;
+        uint32_t n = 0;
+        for (int64_t i = 0; i < q->n_ind; i++)
+            if (posmap[i] == 0)
+                n++;
+        it->n = n;
+        it->ind = malloc(((size_t)n + 1) * sizeof *it->ind);
+        it->seen = calloc((size_t)n + 1, sizeof *it->seen);
+        it->mst = calloc((size_t)n + 1, sizeof *it->mst);
+        it->mark = calloc((size_t)n + 1, sizeof *it->mark);
+        if (!it->ind || !it->seen || !it->mst || !it->mark)
+            rc = oom(q);
+        n = 0;
+        for (int64_t i = 0; i < q->n_ind && rc == 0; i++)
+            if (posmap[i] == 0) {
+                it->ind[n] = i;
+                posmap[i] = (int32_t)n++;
+            }
+    }
+    for (int b = 0; b < nb && rc == 0; b++) {
+        const qbatch_t *qb = &q->b[b];
+        int ns = qb->cb->n_samples;
+        it->colpos[b] = malloc(((size_t)ns + 1) * sizeof **it->colpos);
+        it->bpos[b] = malloc(((size_t)qb->n_mask + 1) * sizeof **it->bpos);
+        if (!it->colpos[b] || !it->bpos[b]) {
+            rc = oom(q);
+            break;
+        }
+        uint32_t m = 0;
+        int sorted = 1;
+        for (int c = 0; c < ns; c++) {
+            int32_t p = qb->stratum[c] >= 0 ? posmap[qb->cb->cols[c].individual] : -1;
+            it->colpos[b][c] = p;
+            if (p >= 0) {
+                if (m && it->bpos[b][m - 1] > (uint32_t)p)
+                    sorted = 0;
+                it->bpos[b][m++] = (uint32_t)p;
+            }
+        }
+        if (!sorted)
+            qsort(it->bpos[b], m, sizeof **it->bpos, cmp_u32);
+        it->n_bpos[b] = m;
+    }
+    free(posmap);
+    if (rc == 0) {
+        it->cap_out = 0;
+        it->ci = -1;
+        *out = it;
+        return 0;
+    }
+    pm_gt_iter_close(it);
+    return rc;
+}
+
+uint32_t pm_gt_iter_n(const pm_gt_iter_t *it) { return it->n; }
+
+const int64_t *pm_gt_iter_individuals(const pm_gt_iter_t *it) { return it->ind; }
+
+/* Positions in no participating batch, cached while the set is unchanged. */
+static int iter_absent(pm_gt_iter_t *it)
+{
+    query_t *q = &it->q;
+    if (it->part_valid && memcmp(it->part, it->part_prev, (size_t)q->nb) == 0)
+        return 0;
+    memcpy(it->part_prev, it->part, (size_t)q->nb);
+    it->part_valid = 1;
+    if (++it->mstamp == 0) {
+        memset(it->mark, 0, (size_t)it->n * sizeof *it->mark);
+        it->mstamp = 1;
+    }
+    uint32_t covered_n = 0;
+    for (int b = 0; b < q->nb; b++)
+        if (it->part[b])
+            for (uint32_t i = 0; i < it->n_bpos[b]; i++) {
+                uint32_t p = it->bpos[b][i];
+                covered_n += it->mark[p] != it->mstamp;
+                it->mark[p] = it->mstamp;
+            }
+    if (!it->absent) {
+        it->absent = malloc(((size_t)it->n + 1) * sizeof *it->absent);
+        if (!it->absent)
+            return oom(q);
+    }
+    it->n_absent = 0;
+    if (covered_n == it->n)
+        return 0;
+    for (uint32_t p = 0; p < it->n; p++)
+        if (it->mark[p] != it->mstamp)
+            it->absent[it->n_absent++] = p;
+    return 0;
+}
+
+/* Fills *site from key run [k, j) of the current group. */
+static int iter_site(pm_gt_iter_t *it, int k, int j, pm_gt_site_t *site)
+{
+    query_t *q = &it->q;
+    if (++it->stamp == 0) {
+        memset(it->seen, 0, (size_t)it->n * sizeof *it->seen);
+        memset(it->mst, 0, (size_t)it->n * sizeof *it->mst);
+        it->stamp = 1;
+    }
+    uint32_t stamp = it->stamp;
+    int64_t ac_t = 0, an_t = 0, hom_t = 0;
+    it->n_car = 0;
+    it->n_cand = 0;
+    memset(it->part, 0, (size_t)q->nb);
+    for (int t = k; t < j; t++) {
+        const entry_t *e = &q->ent[q->keys[t].e];
+        const int32_t *cp = it->colpos[e->b];
+        int32_t want = q->keys[t].a + 1;
+        int ns = q->b[e->b].cb->n_samples;
+        it->part[e->b] = 1;
+        for (int c = 0; c < ns; c++) {
+            int32_t p = cp[c];
+            if (p < 0 || it->seen[p] == stamp)
+                continue;
+            const int32_t *g = q->gts + e->gt + (size_t)c * (size_t)e->ploidy;
+            if (e->ploidy == 2 && g[0] == 2 && (g[1] >> 1) == 1) {
+                /* diploid hom-ref, the usual call */
+                it->seen[p] = stamp;
+                an_t += 2;
+                continue;
+            }
+            int an = 0, ac = 0, np = 0;
+            for (int l = 0; l < e->ploidy; l++) {
+                if (g[l] == PM_GT_VECTOR_END)
+                    break;
+                np++;
+                if ((g[l] >> 1) == 0)
+                    continue;
+                an++;
+                if ((g[l] >> 1) - 1 == want)
+                    ac++;
+            }
+            if (an == 0) {
+                if (it->mst[p] != stamp) {
+                    it->mst[p] = stamp;
+                    if (grow((void **)&it->cand, &it->cap_cand, it->n_cand + 1,
+                             sizeof *it->cand) < 0)
+                        return oom(q);
+                    it->cand[it->n_cand++] = (uint32_t)p;
+                }
+                continue;
+            }
+            it->seen[p] = stamp;
+            an_t += an;
+            ac_t += ac;
+            if (np >= 2 && an == np && ac == np)
+                hom_t++;
+            if (ac) {
+                if (grow((void **)&it->car, &it->cap_car, it->n_car + 1, sizeof *it->car) < 0)
+                    return oom(q);
+                it->car[it->n_car++] = (uint64_t)p << 8 | (uint64_t)(ac > 255 ? 255 : ac);
+            }
+        }
+    }
+    /* callable batches lacking this key: hom-ref */
+    for (int c = 0; c < q->ncov_all; c++) {
+        int b = q->cov[c];
+        if (it->part[b])
+            continue;
+        it->part[b] = 1;
+        const int32_t *cp = it->colpos[b];
+        int ns = q->b[b].cb->n_samples;
+        for (int s = 0; s < ns; s++) {
+            int32_t p = cp[s];
+            if (p < 0 || it->seen[p] == stamp)
+                continue;
+            it->seen[p] = stamp;
+            an_t += 2;
+        }
+    }
+    int rc = iter_absent(it);
+    if (rc < 0)
+        return rc;
+    /* missing: explicit missing calls nobody else answered, plus absent */
+    size_t nm = 0;
+    for (size_t i = 0; i < it->n_cand; i++)
+        if (it->seen[it->cand[i]] != stamp)
+            it->cand[nm++] = it->cand[i];
+    int sorted = 1;
+    for (size_t i = 1; i < nm && sorted; i++)
+        sorted = it->cand[i - 1] < it->cand[i];
+    if (!sorted)
+        qsort(it->cand, nm, sizeof *it->cand, cmp_u32);
+    size_t need = nm + it->n_absent + 1;
+    if (grow((void **)&it->miss, &it->cap_miss, need, sizeof *it->miss) < 0)
+        return oom(q);
+    size_t a = 0, b = 0, o = 0;
+    while (a < nm || b < it->n_absent) {
+        if (b >= it->n_absent || (a < nm && it->cand[a] < it->absent[b]))
+            it->miss[o++] = it->cand[a++];
+        else
+            it->miss[o++] = it->absent[b++];
+    }
+    /* carriers, increasing */
+    sorted = 1;
+    for (size_t i = 1; i < it->n_car && sorted; i++)
+        sorted = it->car[i - 1] < it->car[i];
+    if (!sorted)
+        qsort(it->car, it->n_car, sizeof *it->car, cmp_u64);
+    if (it->n_car + 1 > it->cap_out) {
+        size_t cap = it->cap_out ? it->cap_out : 64;
+        while (cap < it->n_car + 1)
+            cap *= 2;
+        uint32_t *nc = realloc(it->carrier, cap * sizeof *nc);
+        if (!nc)
+            return oom(q);
+        it->carrier = nc;
+        uint8_t *nd = realloc(it->dosage, cap);
+        if (!nd)
+            return oom(q);
+        it->dosage = nd;
+        it->cap_out = cap;
+    }
+    for (size_t i = 0; i < it->n_car; i++) {
+        it->carrier[i] = (uint32_t)(it->car[i] >> 8);
+        it->dosage[i] = (uint8_t)(it->car[i] & 0xff);
+    }
+    const entry_t *e0 = &q->ent[q->keys[k].e];
+    site->chrom = q->cat->contig[it->ci];
+    site->pos = it->P;
+    site->id = ARENA(q, e0->id);
+    site->ref = ARENA(q, e0->ref);
+    site->alt = alt_of(q, e0, q->keys[k].a);
+    site->allele = q->keys[k].a + 1;
+    site->ac = ac_t;
+    site->an = an_t;
+    site->nhomalt = hom_t;
+    site->carrier = it->carrier;
+    site->dosage = it->dosage;
+    site->n_carrier = (uint32_t)it->n_car;
+    site->missing = it->miss;
+    site->n_missing = (uint32_t)o;
+    return 0;
+}
+
+int pm_gt_iter_next(pm_gt_iter_t *it, pm_gt_site_t *site)
+{
+    query_t *q = &it->q;
+    for (;;) {
+        if (it->done)
+            return 0;
+        if (it->k < it->nk) {
+            /* run of equal (REF, ALT) */
+            int k = it->k, j = k + 1;
+            const entry_t *e0 = &q->ent[q->keys[k].e];
+            const char *ref0 = ARENA(q, e0->ref), *alt0 = alt_of(q, e0, q->keys[k].a);
+            while (j < it->nk) {
+                const entry_t *ej = &q->ent[q->keys[j].e];
+                if (strcmp(ARENA(q, ej->ref), ref0) ||
+                    strcmp(alt_of(q, ej, q->keys[j].a), alt0))
+                    break;
+                j++;
+            }
+            it->k = j;
+            int rc = iter_site(it, k, j, site);
+            if (rc < 0) {
+                it->done = 1;
+                return rc;
+            }
+            return 1;
+        }
+        if (!it->open) {
+            int ci = it->ci + 1;
+            while (ci < q->cat->n_contigs && q->has_region &&
+                   strcmp(q->cat->contig[ci], q->chrom) != 0)
+                ci++;
+            if (ci >= q->cat->n_contigs) {
+                it->done = 1;
+                contig_end(q);
+                return 0;
+            }
+            it->ci = ci;
+            int rc = contig_begin(q, ci);
+            if (rc < 0) {
+                it->done = 1;
+                return rc;
+            }
+            it->open = 1;
+        }
+        int exact;
+        int rc = group_read(q, 1, &it->P, &exact);
+        if (rc < 0) {
+            it->done = 1;
+            return rc;
+        }
+        if (rc == 0) {
+            contig_end(q);
+            it->open = 0;
+            continue;
+        }
+        /* keys (REF, ALT) sorted as pm_freq sorts them */
+        int nk = 0;
+        for (int i = 0; i < q->n_ent; i++)
+            nk += q->ent[i].n_alt;
+        if (grow((void **)&q->keys, &q->cap_keys, (size_t)nk + 1, sizeof *q->keys) < 0) {
+            it->done = 1;
+            return oom(q);
+        }
+        nk = 0;
+        for (int i = 0; i < q->n_ent; i++)
+            for (int a = 0; a < q->ent[i].n_alt; a++)
+                if (strcmp(alt_of(q, &q->ent[i], a), ".") != 0)
+                    q->keys[nk++] = (gkey_t){i, a};
+        g_sort_q = q;
+        if (nk > 1)
+            qsort(q->keys, (size_t)nk, sizeof *q->keys, cmp_key_freq);
+        it->nk = nk;
+        it->k = 0;
+    }
 }
