@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_audit.h"
 #include "promise/genotype.h"
 
 /* --iter-debug (tests only): the site iterator's view of the store, one
@@ -82,7 +83,10 @@ static int run(int argc, char **argv)
         return pm_cli_usage(cmd, "expected STORE");
     pm_ctx_t *ctx = pm_cli_ctx(cmd);
     pm_store_t *st;
+    int64_t aid = -1;
     int rc = pm_store_open(ctx, argv[optind], PM_STORE_RDONLY, &st);
+    if (rc == 0 && (rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid)) < 0)
+        pm_store_close(st); /* no log entry, no answer */
     if (rc < 0) {
         int x = pm_cli_fail(cmd, ctx, rc);
         pm_ctx_free(ctx);
@@ -92,6 +96,7 @@ static int run(int argc, char **argv)
     if (outp && strcmp(outp, "-") != 0 && !(out = fopen(outp, "w"))) {
         int x = pm_cli_error(cmd, PM_EXIT_INPUT, "cannot open '%s' for writing: %s", outp,
                              strerror(errno));
+        pm_cli_audit_done(st, aid, PM_EIO, 0, 0, NULL);
         pm_store_close(st);
         pm_ctx_free(ctx);
         return x;
@@ -99,6 +104,11 @@ static int run(int argc, char **argv)
     rc = iter_debug ? dump_iter(st, &o, out) : pm_freq(st, &o, out);
     if (out != stdout && fclose(out) != 0 && rc >= 0)
         rc = pm_err(ctx, PM_EIO, "cannot write '%s': %s", outp, strerror(errno));
+    /* The table streams out as it is computed: the request entry above
+     * precedes it, the result entry follows it. */
+    int arc = pm_cli_audit_done(st, aid, rc, 0, 0, NULL);
+    if (rc >= 0 && arc < 0)
+        rc = arc;
     int x = rc < 0 ? pm_cli_fail(cmd, ctx, rc) : PM_EXIT_OK;
     pm_store_close(st);
     pm_ctx_free(ctx);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_audit.h"
 #include "promise/genotype.h"
 
 static int run(int argc, char **argv)
@@ -58,10 +59,16 @@ static int run(int argc, char **argv)
     pm_ctx_t *ctx = pm_cli_ctx(cmd);
     pm_ctx_set_threads(ctx, threads);
     pm_store_t *st;
+    int64_t aid = -1;
     int rc = pm_store_open(ctx, argv[optind], PM_STORE_RDONLY, &st);
+    if (rc == 0) /* logged before the genotypes go out */
+        rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid);
     if (rc == 0) {
         fflush(stdout);
         rc = pm_view(st, &o, outp);
+        int arc = pm_cli_audit_done(st, aid, rc, 0, 0, NULL);
+        if (rc >= 0 && arc < 0)
+            rc = arc;
     }
     int x = rc < 0 ? pm_cli_fail(cmd, ctx, rc) : PM_EXIT_OK;
     pm_store_close(st);
