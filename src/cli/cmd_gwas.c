@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_audit.h"
 #include "promise/gwas.h"
 #include "promise/policy.h"
 
@@ -60,6 +61,28 @@ static int write_log(const char *prefix, const pm_gwas_opts_t *o, const pm_gwas_
             fprintf(f, "\tlambda=%.4f\n", p->lambda);
     }
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Removes the files pm_gwas_run wrote (the .tsv and its plots), for an
+ * answer that must not be released because its audit entry failed. */
+static void remove_outputs(const pm_gwas_summary_t *s)
+{
+    for (size_t j = 0; s && j < s->n_pheno; j++) {
+        const char *p = s->pheno[j].path;
+        if (!p)
+            continue;
+        size_t l = strlen(p), stem = l > 4 && strcmp(p + l - 4, ".tsv") == 0 ? l - 4 : l;
+        size_t bl = stem + 32;
+        char *buf = malloc(bl);
+        remove(p);
+        if (!buf)
+            continue;
+        snprintf(buf, bl, "%.*s.manhattan.svg", (int)stem, p);
+        remove(buf);
+        snprintf(buf, bl, "%.*s.qq.svg", (int)stem, p);
+        remove(buf);
+        free(buf);
+    }
 }
 
 static int run(int argc, char **argv)
@@ -167,7 +190,28 @@ static int run(int argc, char **argv)
         return x;
     }
     pm_gwas_summary_t *s = NULL;
-    rc = pm_gwas_run(st, &o, &s);
+    int64_t aid = -1;
+    /* logged before anything is computed or answered */
+    if ((rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid)) >= 0) {
+        rc = pm_gwas_run(st, &o, &s);
+        /* the result entry precedes the answer; refusals are logged too.
+         * An aggregate: the analysis cohort's size, no art. 15 list. */
+        int64_t bytes = 0;
+        for (size_t j = 0; rc >= 0 && s && j < s->n_pheno; j++) {
+            FILE *f = s->pheno[j].path ? fopen(s->pheno[j].path, "rb") : NULL;
+            if (f && fseek(f, 0, SEEK_END) == 0) {
+                long sz = ftell(f);
+                if (sz > 0)
+                    bytes += sz;
+            }
+            if (f)
+                fclose(f);
+        }
+        int grc = rc;
+        rc = pm_cli_audit_done(st, aid, rc, rc >= 0 && s ? s->n_analysis : 0, bytes, NULL);
+        if (grc >= 0 && rc < 0) /* written but not logged: withdraw the answer */
+            remove_outputs(s);
+    }
     int x = PM_EXIT_OK;
     if (rc < 0) {
         x = pm_cli_fail(cmd, ctx, rc);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_audit.h"
 #include "promise/cohort.h"
 #include "promise/omics.h"
 #include "promise/policy.h"
@@ -62,11 +63,11 @@ static void fmt_flags(char *buf, size_t cap, uint8_t f)
 
 static int list_row(void *ud, const pm_omics_feature_t *f)
 {
-    (void)ud;
+    FILE *out = ud;
     char pos[32] = "NA";
     if (f->pos)
         snprintf(pos, sizeof pos, "%lld", (long long)f->pos);
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%lld\n", f->feature_id, *f->name ? f->name : "NA",
+    fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%lld\t%lld\n", f->feature_id, *f->name ? f->name : "NA",
            *f->uniprot ? f->uniprot : "NA", *f->panel ? f->panel : "NA",
            *f->chrom ? f->chrom : "NA", pos, (long long)f->batches, (long long)f->samples);
     return 0;
@@ -84,7 +85,8 @@ static int64_t n_individuals(const pm_omics_vals_t *v, const double *x)
     return n;
 }
 
-static void print_summary(const pm_omics_vals_t *v, const double *x, const pm_policy_t *pol)
+static void print_summary(FILE *out, const pm_omics_vals_t *v, const double *x,
+                          const pm_policy_t *pol)
 {
     pm_omics_summary_t s;
     if (pm_omics_summarize(x, v->n, &s) < 0)
@@ -106,9 +108,9 @@ static void print_summary(const pm_omics_vals_t *v, const double *x, const pm_po
         fmt_value(md, sizeof md, s.median, 0);
         fmt_value(q3, sizeof q3, s.q75, 0);
         fmt_value(mx, sizeof mx, s.max, 0);
-        printf("#assay\tfeature_id\tname\tindividuals\tvalues\tmissing\tbelow_lod\tqc_warning\t"
+        fprintf(out, "#assay\tfeature_id\tname\tindividuals\tvalues\tmissing\tbelow_lod\tqc_warning\t"
                "mean\tsd\tmin\tq25\tmedian\tq75\tmax\n");
-        printf("%s\t%s\t%s\t%lld\t%zu\t%lld\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->assay,
+        fprintf(out, "%s\t%s\t%s\t%lld\t%zu\t%lld\t%lld\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->assay,
                v->feature_id, fname, (long long)ni, s.n, (long long)miss, (long long)lod,
                (long long)qc, m, sd, mn, q1, md, q3, mx);
         return;
@@ -134,20 +136,20 @@ static void print_summary(const pm_omics_vals_t *v, const double *x, const pm_po
     }
     if (c.state == PM_CELL_EXACT && c.value == 0)
         snprintf(n, sizeof n, "0");
-    printf("#assay\tfeature_id\tname\tindividuals\tmean\tsd\tq25\tmedian\tq75\n");
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->assay, v->feature_id, fname, n, m, sd, q1,
+    fprintf(out, "#assay\tfeature_id\tname\tindividuals\tmean\tsd\tq25\tmedian\tq75\n");
+    fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->assay, v->feature_id, fname, n, m, sd, q1,
            md, q3);
 }
 
-static void print_values(const pm_omics_vals_t *v, const double *x, int transformed)
+static void print_values(FILE *out, const pm_omics_vals_t *v, const double *x, int transformed)
 {
     char val[32], date[16], fl[64];
-    printf("#pseudonym\tsample_id\tcollection_date\tvalue\tflags\n");
+    fprintf(out, "#pseudonym\tsample_id\tcollection_date\tvalue\tflags\n");
     for (size_t i = 0; i < v->n; i++) {
         fmt_value(val, sizeof val, x[i], !transformed);
         fmt_date(date, sizeof date, v->date[i]);
         fmt_flags(fl, sizeof fl, v->flags[i]);
-        printf("%s\t%s\t%s\t%s\t%s\n", v->pseudonym[i], v->sample_id[i], date, val, fl);
+        fprintf(out, "%s\t%s\t%s\t%s\t%s\n", v->pseudonym[i], v->sample_id[i], date, val, fl);
     }
 }
 
@@ -161,10 +163,11 @@ static int64_t days_of(int32_t d)
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy;
 }
 
-static void print_trajectory(const pm_omics_vals_t *v, const double *x, int transformed)
+static void print_trajectory(FILE *out, const pm_omics_vals_t *v, const double *x,
+                             int transformed)
 {
     char val[32], date[16], fl[64], days[24];
-    printf("#pseudonym\tvisit\tcollection_date\tdays\tsample_id\tvalue\tflags\n");
+    fprintf(out, "#pseudonym\tvisit\tcollection_date\tdays\tsample_id\tvalue\tflags\n");
     int64_t cur = -1, first_day = 0;
     int visit = 0;
     for (size_t i = 0; i < v->n; i++) {
@@ -182,7 +185,7 @@ static void print_trajectory(const pm_omics_vals_t *v, const double *x, int tran
         fmt_value(val, sizeof val, x[i], !transformed);
         fmt_date(date, sizeof date, v->date[i]);
         fmt_flags(fl, sizeof fl, v->flags[i]);
-        printf("%s\t%d\t%s\t%s\t%s\t%s\t%s\n", v->pseudonym[i], visit, date, days,
+        fprintf(out, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", v->pseudonym[i], visit, date, days,
                v->sample_id[i], val, fl);
     }
 }
@@ -273,26 +276,33 @@ static int run(int argc, char **argv)
         tier = rc;
         rc = 0;
     }
-    if (tier < PM_TIER_PROJECT && traj) {
-        pm_ctx_free(ctx);
-        return pm_cli_error(CMD, PM_EXIT_ACCESS,
-                            "the %s tier gets a summary only, not individual values",
-                            pm_tier_name(tier));
-    }
+    /* a lower tier asking for a trajectory is refused, after the request is logged */
+    int refuse_traj = tier < PM_TIER_PROJECT && traj;
     if (tier < PM_TIER_PROJECT)
         summary = 1;
 
     pm_store_t *st = NULL;
-    pm_bitset_t *set = NULL;
+    pm_bitset_t *set = NULL, *used = NULL;
     pm_omics_vals_t *v = NULL;
     double *x = NULL;
     pm_policy_t pol;
+    char *answer = NULL; /* the whole answer, released after the audit result entry */
+    size_t answer_len = 0;
+    FILE *mf = NULL;
+    int64_t aid = -1, touched = 0;
     int status = PM_EXIT_OK;
     rc = pm_store_open(ctx, argv[optind], PM_STORE_RDONLY, &st);
+    if (rc == 0) /* logged before anything is computed or answered */
+        rc = pm_cli_audit(st, CMD, argc, argv, NULL, &aid);
+    if (rc == 0 && refuse_traj)
+        rc = pm_err(ctx, PM_EACCES, "the %s tier gets a summary only, not individual values",
+                    pm_tier_name(tier));
+    if (rc == 0 && !(mf = open_memstream(&answer, &answer_len)))
+        rc = pm_err(ctx, PM_ENOMEM, "out of memory");
     if (rc == 0 && list) {
-        printf("#feature_id\tname\tuniprot\tpanel\tchrom\tpos\tbatches\tsamples\n");
-        rc = pm_omics_features_each(st, assay, list_row, NULL);
-        goto out;
+        fprintf(mf, "#feature_id\tname\tuniprot\tpanel\tchrom\tpos\tbatches\tsamples\n");
+        rc = pm_omics_features_each(st, assay, list_row, mf);
+        goto done;
     }
     if (rc == 0)
         rc = pm_policy_for_store(st, tier, &pol);
@@ -316,21 +326,45 @@ static int run(int argc, char **argv)
             rc = pm_err(ctx, PM_ENOMEM, "out of memory");
         }
     }
-    if (rc == 0) {
-        if (summary)
-            print_summary(v, x, &pol);
-        else if (traj)
-            print_trajectory(v, x, transform != NULL);
-        else
-            print_values(v, x, transform != NULL);
+    if (rc == 0 && summary) {
+        /* an aggregate: the individuals with a value, no art. 15 list */
+        touched = n_individuals(v, x);
+        print_summary(mf, v, x, &pol);
+    } else if (rc == 0) {
+        /* record level: every individual with a row (pseudonym) is in the answer */
+        int64_t nst = pm_store_n_individuals(st);
+        size_t n_ind = nst > 0 ? (size_t)nst : 0;
+        for (size_t i = 0; i < v->n; i++)
+            if (v->individual[i] >= 0 && (size_t)v->individual[i] + 1 > n_ind)
+                n_ind = (size_t)v->individual[i] + 1;
+        if (!(used = pm_bitset_new(n_ind ? n_ind : 1)))
+            rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == 0 && i < v->n; i++)
+            if (v->individual[i] >= 0)
+                pm_bitset_set(used, (size_t)v->individual[i]);
+        if (rc == 0) {
+            touched = (int64_t)pm_bitset_count(used);
+            if (traj)
+                print_trajectory(mf, v, x, transform != NULL);
+            else
+                print_values(mf, v, x, transform != NULL);
+        }
     }
-out:
+done:
+    if (mf && fclose(mf) != 0 && rc == 0)
+        rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+    if (aid >= 0) /* the result entry precedes the answer; refusals are logged too */
+        rc = pm_cli_audit_done(st, aid, rc, touched, rc == 0 ? (int64_t)answer_len : 0, used);
     if (rc < 0)
         status = pm_cli_fail(CMD, ctx, rc);
+    else if (answer_len)
+        fwrite(answer, 1, answer_len, stdout);
     if (fflush(stdout) != 0 && status == PM_EXIT_OK)
         status = pm_cli_error(CMD, PM_EXIT_INPUT, "cannot write the output");
+    free(answer);
     free(x);
     pm_omics_vals_free(v);
+    pm_bitset_free(used);
     pm_bitset_free(set);
     pm_store_close(st);
     pm_ctx_free(ctx);
