@@ -84,7 +84,7 @@ show "allele frequencies among type 2 diabetics" \
 "$P" view "$D/store" --region "$REGION" -o "$D/view.vcf"
 LINES_SHOWN=8 show "genotypes back out as VCF: promise view STORE --region $REGION -o view.vcf (wide lines cut)" \
     grep -v '^##' "$D/view.vcf"
-show "the audit log's hash chain verifies (the HTTP API logs every request before answering)" \
+show "the audit log's hash chain verifies (every query above was logged before it was answered)" \
     "$P" audit verify "$D/store"
 rm -f "$OUT"
 echo
