@@ -21,49 +21,11 @@
 
 #include "core/fileio.h"
 #include "promise/simulate.h"
+#include "sim/sim_rng.h"
 
 /* ---- random numbers (as sim_population.c) ---- */
 
-typedef struct rng {
-    uint64_t s[4];
-} rng_t;
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(rng_t *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-static double rng_unif(rng_t *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
-
-static double rng_normal(rng_t *r)
-{
-    double u = rng_unif(r), v = rng_unif(r);
-    return sqrt(-2 * log(1 - u)) * cos(2 * M_PI * v);
-}
+/* rng_t and friends: sim/sim_rng.h */
 
 /* "YYYY-MM-DD" -> YYYYMMDD, 0 when empty or malformed. */
 static int parse_ymd(const char *s)
