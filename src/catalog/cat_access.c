@@ -21,11 +21,7 @@ __attribute__((used)) static int (*const keep_schema_part)(pm_store_t *, int64_t
 
 static int prep(pm_store_t *st, const char *sql, sqlite3_stmt **q, const char *what)
 {
-    if (sqlite3_prepare_v2(pm_catalog_db(st), sql, -1, q, NULL) != SQLITE_OK) {
-        *q = NULL;
-        return pm_catalog_sqlerr(st, what);
-    }
-    return 0;
+    return pm_catalog_prepare(st, sql, q, what);
 }
 
 static void col_text(sqlite3_stmt *q, int i, char *buf, size_t cap)

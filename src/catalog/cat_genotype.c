@@ -52,74 +52,20 @@ const char pm_schema_genotype_v1[] =
 
 static int prep(pm_store_t *st, const char *sql, sqlite3_stmt **q, const char *what)
 {
-    if (sqlite3_prepare_v2(st->db, sql, -1, q, NULL) != SQLITE_OK) {
-        *q = NULL;
-        return pm_catalog_sqlerr(st, what);
-    }
-    return 0;
+    return pm_catalog_prepare(st, sql, q, what);
 }
 
-void pm_catgt_strv_free(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
+void pm_catgt_strv_free(char **v, size_t n) { pm_catalog_strv_free(v, n); }
 
 int pm_catgt_segment_files(pm_store_t *st, char ***names, size_t *n)
 {
-    *names = NULL;
-    *n = 0;
-    sqlite3_stmt *q;
-    int rc = prep(st, "SELECT file FROM gt_segment ORDER BY file", &q, "list segments");
-    if (rc < 0)
-        return rc;
-    char **v = NULL;
-    size_t len = 0, cap = 0;
-    int s;
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
-                break;
-            }
-            v = nv;
-        }
-        v[len] = strdup((const char *)sqlite3_column_text(q, 0));
-        if (!v[len]) {
-            rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
-            break;
-        }
-        len++;
-    }
-    if (rc == 0 && s != SQLITE_DONE)
-        rc = pm_catalog_sqlerr(st, "list segments");
-    sqlite3_finalize(q);
-    if (rc < 0) {
-        pm_catgt_strv_free(v, len);
-        return rc;
-    }
-    *names = v;
-    *n = len;
-    return 0;
+    return pm_catalog_strings(st, "SELECT file FROM gt_segment ORDER BY file", "list segments",
+                              names, n);
 }
 
 int pm_catgt_next_batch_id(pm_store_t *st, int64_t *id)
 {
-    sqlite3_stmt *q;
-    int rc = prep(st, "SELECT coalesce(max(id), 0) + 1 FROM gt_batch", &q, "next batch");
-    if (rc < 0)
-        return rc;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        *id = sqlite3_column_int64(q, 0);
-    else
-        rc = pm_catalog_sqlerr(st, "next batch");
-    sqlite3_finalize(q);
-    return rc;
+    return pm_catalog_int64(st, "SELECT coalesce(max(id), 0) + 1 FROM gt_batch", "next batch", id);
 }
 
 int pm_catgt_lookup_samples(pm_store_t *st, const char *const *names, int n,

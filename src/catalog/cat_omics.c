@@ -53,11 +53,7 @@ const char pm_schema_omics_v1[] =
 
 static int prep(pm_store_t *st, const char *sql, sqlite3_stmt **q, const char *what)
 {
-    if (sqlite3_prepare_v2(pm_catalog_db(st), sql, -1, q, NULL) != SQLITE_OK) {
-        *q = NULL;
-        return pm_catalog_sqlerr(st, what);
-    }
-    return 0;
+    return pm_catalog_prepare(st, sql, q, what);
 }
 
 static const char *col_text(sqlite3_stmt *q, int i)
@@ -121,67 +117,18 @@ int pm_catom_sample_find(pm_store_t *st, const char *sample_id, pm_catom_sample_
     return rc;
 }
 
-void pm_catom_strv_free(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
+void pm_catom_strv_free(char **v, size_t n) { pm_catalog_strv_free(v, n); }
 
 int pm_catom_files(pm_store_t *st, char ***names, size_t *n)
 {
-    *names = NULL;
-    *n = 0;
-    sqlite3_stmt *q;
-    int rc = prep(st, "SELECT file FROM omics_batch ORDER BY file", &q, "read omics batches");
-    if (rc < 0)
-        return rc;
-    char **v = NULL;
-    size_t len = 0, cap = 0;
-    int s;
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            char **nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                rc = pm_err(pm_store_ctx(st), PM_ENOMEM, "out of memory");
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        if (!(v[len] = strdup(col_text(q, 0)))) {
-            rc = pm_err(pm_store_ctx(st), PM_ENOMEM, "out of memory");
-            break;
-        }
-        len++;
-    }
-    if (rc == 0 && s != SQLITE_DONE)
-        rc = pm_catalog_sqlerr(st, "read omics batches");
-    sqlite3_finalize(q);
-    if (rc < 0) {
-        pm_catom_strv_free(v, len);
-        return rc;
-    }
-    *names = v;
-    *n = len;
-    return 0;
+    return pm_catalog_strings(st, "SELECT file FROM omics_batch ORDER BY file",
+                              "read omics batches", names, n);
 }
 
 int pm_catom_next_batch(pm_store_t *st, int64_t *id)
 {
-    sqlite3_stmt *q;
-    int rc = prep(st, "SELECT coalesce(max(id), 0) + 1 FROM omics_batch", &q, "read omics batches");
-    if (rc < 0)
-        return rc;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        *id = sqlite3_column_int64(q, 0);
-    else
-        rc = pm_catalog_sqlerr(st, "read omics batches");
-    sqlite3_finalize(q);
-    return rc;
+    return pm_catalog_int64(st, "SELECT coalesce(max(id), 0) + 1 FROM omics_batch",
+                            "read omics batches", id);
 }
 
 int pm_catom_ingest_row(pm_store_t *st, const char *file, int64_t rows, int64_t *id)

@@ -50,11 +50,7 @@ const char pm_schema_registry_v1[] =
 
 static int prep(pm_store_t *st, const char *sql, sqlite3_stmt **q, const char *what)
 {
-    if (sqlite3_prepare_v2(pm_catalog_db(st), sql, -1, q, NULL) != SQLITE_OK) {
-        *q = NULL;
-        return pm_catalog_sqlerr(st, what);
-    }
-    return 0;
+    return pm_catalog_prepare(st, sql, q, what);
 }
 
 /* ---- ingest bookkeeping ---- */

@@ -47,6 +47,16 @@ int pm_catalog_meta_set(pm_store_t *st, const char *key, const char *value);
 /* Records the SQLite error on the store's context and returns PM_EIO. */
 int pm_catalog_sqlerr(pm_store_t *st, const char *what);
 
+/* Shared query helpers for the catalog's files. pm_catalog_prepare
+ * records the SQLite error as "<what>: ..." and leaves *q NULL on failure.
+ * pm_catalog_strings runs a one-column text query into a new array that
+ * the caller frees with pm_catalog_strv_free. pm_catalog_int64 reads the
+ * first column of a one-row query. */
+int pm_catalog_prepare(pm_store_t *st, const char *sql, sqlite3_stmt **q, const char *what);
+int pm_catalog_strings(pm_store_t *st, const char *sql, const char *what, char ***v, size_t *n);
+void pm_catalog_strv_free(char **v, size_t n);
+int pm_catalog_int64(pm_store_t *st, const char *sql, const char *what, int64_t *out);
+
 /* For the catalog module's own files only. */
 sqlite3 *pm_catalog_db(pm_store_t *st);
 

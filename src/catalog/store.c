@@ -294,3 +294,76 @@ int64_t pm_store_n_individuals(pm_store_t *st)
     sqlite3_finalize(q);
     return n;
 }
+
+int pm_catalog_prepare(pm_store_t *st, const char *sql, sqlite3_stmt **q, const char *what)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, q, NULL) != SQLITE_OK) {
+        *q = NULL;
+        return pm_catalog_sqlerr(st, what);
+    }
+    return 0;
+}
+
+void pm_catalog_strv_free(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int pm_catalog_strings(pm_store_t *st, const char *sql, const char *what, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = pm_catalog_prepare(st, sql, &q, what);
+    if (rc < 0)
+        return rc;
+    char **v = NULL;
+    size_t len = 0, cap = 0;
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            char **nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        const unsigned char *t = sqlite3_column_text(q, 0);
+        if (!(v[len] = strdup(t ? (const char *)t : ""))) {
+            rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+            break;
+        }
+        len++;
+    }
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = pm_catalog_sqlerr(st, what);
+    sqlite3_finalize(q);
+    if (rc < 0) {
+        pm_catalog_strv_free(v, len);
+        return rc;
+    }
+    *names = v;
+    *n = len;
+    return 0;
+}
+
+int pm_catalog_int64(pm_store_t *st, const char *sql, const char *what, int64_t *out)
+{
+    sqlite3_stmt *q;
+    int rc = pm_catalog_prepare(st, sql, &q, what);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        *out = sqlite3_column_int64(q, 0);
+    else
+        rc = pm_catalog_sqlerr(st, what);
+    sqlite3_finalize(q);
+    return rc;
+}
