@@ -17,7 +17,16 @@ PACKAGES=(
     python3 procps sqlite3
     # the HTTP tests: curl against `promise serve`, Beacon schema validation
     curl python3-jsonschema
+    # cis-QTL oracle, HTTP load benchmark, and the browser UI tests
+    # (Debian's chromium driven by playwright-core from npm)
+    qtltools wrk chromium
 )
+# Node.js and npm build the browser UI. A machine may already carry a newer
+# Node.js from elsewhere (with its own npm); only fall back to Debian's pair
+# when there is no npm at all, since Debian's npm conflicts with those.
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

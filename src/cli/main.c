@@ -6,11 +6,11 @@
 
 /* Help order. A row here is all it takes to add a subcommand. */
 static const pm_cli_cmd_t *const commands[] = {
-    &pm_cmd_init,   &pm_cmd_keygen,   &pm_cmd_pseudonymize, &pm_cmd_ingest,
-    &pm_cmd_count,  &pm_cmd_config,   &pm_cmd_endpoint, &pm_cmd_omics, &pm_cmd_freq,         &pm_cmd_view,
-    &pm_cmd_gwas,   &pm_cmd_phewas,   &pm_cmd_forget,       &pm_cmd_user,
-    &pm_cmd_project, &pm_cmd_grant,    &pm_cmd_token,        &pm_cmd_serve,
-    &pm_cmd_audit,  &pm_cmd_simulate, &pm_cmd_help,
+    &pm_cmd_init,    &pm_cmd_keygen,  &pm_cmd_pseudonymize, &pm_cmd_ingest, &pm_cmd_count,
+    &pm_cmd_config,  &pm_cmd_endpoint, &pm_cmd_omics,       &pm_cmd_qtl,    &pm_cmd_freq,
+    &pm_cmd_view,    &pm_cmd_gwas,    &pm_cmd_pca,          &pm_cmd_phewas, &pm_cmd_export,
+    &pm_cmd_forget,  &pm_cmd_compact, &pm_cmd_user,         &pm_cmd_project, &pm_cmd_grant,
+    &pm_cmd_token,   &pm_cmd_serve,   &pm_cmd_audit,        &pm_cmd_simulate, &pm_cmd_help,
 };
 
 const pm_cli_cmd_t *pm_cli_find(const char *name)
