@@ -143,6 +143,103 @@ int pm_access_authenticate_at(pm_store_t *st, const char *token, int today,
 /* The grant of principal p for project name, or NULL. */
 const pm_project_info_t *pm_principal_project(const pm_principal_t *p, const char *name);
 
+/* The principal of user `name` as the steward sees it (the CLI's --as):
+ * tier and unexpired grants at today (UTC), token_id 0. PM_ENOTFOUND for
+ * an unknown user. */
+int pm_access_principal(pm_store_t *st, const char *name, pm_principal_t *out);
+
+/*
+ * What a request may see: the principal's tier, and the project it works
+ * in with what the project implies (approved sources, data types, consent
+ * purpose). pm_access_scope() decides it the same way for the CLI and the
+ * HTTP server:
+ *   - who NULL: the local steward; `project` (optional) must exist;
+ *   - a project named that the principal holds no unexpired grant for:
+ *     PM_EACCES ("user 'bob' has no grant for project 'x'"), unless the
+ *     principal is a steward and the project exists and has not expired;
+ *   - no project named, tier project: the only grant if there is one;
+ *     several: PM_EUSAGE ("name the project"); none: the registered tier
+ *     (aggregates only; a grant is what raises a user to the project tier).
+ * An expired project is refused (PM_EACCES "project 'x' expired on ...").
+ */
+typedef struct pm_access_scope {
+    int tier;                  /* effective pm_tier_t */
+    int has_project;
+    pm_project_info_t project; /* when has_project */
+    /* The consent purpose the project's answers honour: "commercial" unless
+     * its purpose includes DUO:0000018 / DUO:0000045 / DUO:0000046 (not for
+     * profit), else "research". "" without a project. */
+    char purpose[16];
+} pm_access_scope_t;
+int pm_access_scope(pm_store_t *st, const pm_principal_t *who, const char *project,
+                    pm_access_scope_t *out);
+/* The cohort expression of a project's approved sources
+ * ("source:A or source:B") into buf; PM_ELIMIT when it does not fit,
+ * PM_EACCES when the project approves no source. */
+int pm_access_project_cohort(pm_ctx_t *ctx, const pm_project_info_t *p, char *buf, size_t cap);
+/* 0 when the project is approved for data type dt ("genotypes",
+ * "registry", "omics"), else PM_EACCES with a message. */
+int pm_access_project_allows(pm_ctx_t *ctx, const pm_project_info_t *p, const char *dt);
+
+/* ---- project extracts (`promise export`) ---- */
+
+typedef struct pm_export_opts {
+    const char *project; /* required */
+    const char *cohort;  /* NULL or "" = everyone within the project's sources */
+    const char *what;    /* comma list of phenotypes, registry, genotypes, omics;
+                          * NULL = phenotypes and every data type the project has */
+    const char *out_dir; /* must not exist; written as OUT_DIR.tmp-PID, then renamed */
+} pm_export_opts_t;
+
+typedef struct pm_export_result {
+    int64_t individuals; /* people in the extract */
+    int64_t events, omics_values, variants;
+    int files;
+} pm_export_result_t;
+
+/*
+ * Writes project `o->project`'s individual-level extract into o->out_dir:
+ * individuals.tsv, registry.tsv, omics.tsv, genotypes.vcf (what was asked
+ * and approved) and MANIFEST.tsv (rows, bytes and SHA-256 per file), every
+ * person named by the project pseudonym (pm_access_project_pseudonym) and
+ * every file sorted by it, so that nothing in two projects' extracts links
+ * them. The individuals are the cohort within the project's approved
+ * sources, minus the withdrawn and those who opted out of the project's
+ * consent purpose (pm_access_scope). An expired project, or a data type
+ * the project is not approved for, is refused (PM_EACCES). Crash-safe:
+ * files are written and fsynced in a temporary directory that is renamed
+ * into place; on failure nothing is left. *used (may be NULL) gets the
+ * set of individuals exported (for the art. 15 audit list; free with
+ * pm_bitset_free). res may be NULL.
+ */
+int pm_export(pm_store_t *st, const pm_export_opts_t *o, pm_bitset_t **used,
+              pm_export_result_t *res);
+
+/* ---- physical removal (`promise compact`) ---- */
+
+typedef struct pm_compact_result {
+    int64_t individuals;    /* withdrawn individuals compacted now */
+    int64_t gt_files, omics_files; /* data files rewritten */
+    uint64_t gt_calls, omics_values; /* non-missing calls / values removed */
+    int64_t events;         /* registry events deleted */
+    int64_t stale_files;    /* unreferenced data files removed */
+} pm_compact_result_t;
+
+/*
+ * Physically removes the data of every withdrawn individual not yet
+ * compacted: each genotype segment and omics batch file with a column of
+ * theirs is rewritten under a new name with that column's calls/values
+ * set to missing; then one catalog transaction points the catalog at the
+ * new files, deletes their registry events and consent rows and marks
+ * them compacted; then the old files are deleted. A crash before the
+ * commit leaves the store as it was (the new files are unreferenced), one
+ * after it leaves the compacted store (old files unreferenced); either
+ * way unreferenced data files are deleted at the start of the next
+ * compaction. Needs a store opened PM_STORE_RDWR. Progress on the
+ * store's context. res may be NULL. The individual rows stay, withdrawn.
+ */
+int pm_access_compact(pm_store_t *st, pm_compact_result_t *res);
+
 /* ---- people: art. 15 and withdrawal ---- */
 
 /* Turns a personnummer into the individual's index, after checking that

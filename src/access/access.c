@@ -227,8 +227,7 @@ int pm_access_project_get(pm_store_t *st, const char *name, pm_project_info_t *o
     return pm_cataccess_project_get(st, name, out, NULL);
 }
 
-int pm_access_project_pseudonym(pm_store_t *st, const char *project, const char *pseudonym,
-                                char *buf, size_t cap)
+int pm_access_project_key(pm_store_t *st, const char *project, uint8_t key[32])
 {
     pm_ctx_t *ctx = pm_store_ctx(st);
     pm_project_info_t p;
@@ -238,16 +237,19 @@ int pm_access_project_pseudonym(pm_store_t *st, const char *project, const char 
         return rc;
     if (rc == 0)
         return pm_err(ctx, PM_ENOTFOUND, "no project '%s'", project);
-    uint8_t key[32], h[32];
     size_t klen = 0;
-    if (sodium_hex2bin(key, sizeof key, key_hex, strlen(key_hex), NULL, &klen, NULL) != 0 ||
-        klen != sizeof key) {
-        sodium_memzero(key_hex, sizeof key_hex);
-        return pm_err(ctx, PM_ECORRUPT, "project '%s' has a malformed key", project);
-    }
+    rc = sodium_hex2bin(key, 32, key_hex, strlen(key_hex), NULL, &klen, NULL);
     sodium_memzero(key_hex, sizeof key_hex);
-    pm_hmac_sha256(key, sizeof key, (const uint8_t *)pseudonym, strlen(pseudonym), h);
-    sodium_memzero(key, sizeof key);
+    if (rc != 0 || klen != 32)
+        return pm_err(ctx, PM_ECORRUPT, "project '%s' has a malformed key", project);
+    return 0;
+}
+
+int pm_access_pseudonym_with(const uint8_t key[32], const char *project, const char *pseudonym,
+                             char *buf, size_t cap)
+{
+    uint8_t h[32];
+    pm_hmac_sha256(key, 32, (const uint8_t *)pseudonym, strlen(pseudonym), h);
     static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
     char enc[27];
     uint32_t acc = 0;
@@ -264,8 +266,22 @@ int pm_access_project_pseudonym(pm_store_t *st, const char *project, const char 
     if (bits > 0)
         enc[o++] = b32[(acc << (5 - bits)) & 31];
     enc[o] = '\0';
-    if ((size_t)snprintf(buf, cap, "%s:%s", p.name, enc) >= cap)
-        return pm_err(ctx, PM_ELIMIT, "pseudonym buffer too small");
+    if ((size_t)snprintf(buf, cap, "%s:%s", project, enc) >= cap)
+        return PM_ELIMIT;
+    return 0;
+}
+
+int pm_access_project_pseudonym(pm_store_t *st, const char *project, const char *pseudonym,
+                                char *buf, size_t cap)
+{
+    uint8_t key[32];
+    int rc = pm_access_project_key(st, project, key);
+    if (rc < 0)
+        return rc;
+    rc = pm_access_pseudonym_with(key, project, pseudonym, buf, cap);
+    sodium_memzero(key, sizeof key);
+    if (rc < 0)
+        return pm_err(pm_store_ctx(st), PM_ELIMIT, "pseudonym buffer too small");
     return 0;
 }
 
@@ -417,6 +433,129 @@ const pm_project_info_t *pm_principal_project(const pm_principal_t *p, const cha
         if (strcmp(p->projects[i].name, name) == 0)
             return &p->projects[i];
     return NULL;
+}
+
+int pm_access_principal(pm_store_t *st, const char *name, pm_principal_t *out)
+{
+    pm_ctx_t *ctx = pm_store_ctx(st);
+    memset(out, 0, sizeof *out);
+    if (!valid_name(name))
+        return pm_err(ctx, PM_EUSAGE, "malformed user name (" NAME_RULE ")");
+    char tier[16];
+    int64_t uid;
+    int rc = pm_cataccess_user_get(st, name, &uid, tier);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return pm_err(ctx, PM_ENOTFOUND, "no user '%s'", name);
+    int tr = pm_tier_parse(tier);
+    if (tr < 0)
+        return pm_err(ctx, PM_ECORRUPT, "user '%s' has an unknown tier", name);
+    pm_principal_t p;
+    memset(&p, 0, sizeof p);
+    p.user_id = uid;
+    p.tier = tr;
+    snprintf(p.user, sizeof p.user, "%s", name);
+    struct grant_fill g = {&p, pm_access_today()};
+    if ((rc = pm_cataccess_grants_each(st, uid, grant_cb, &g)) < 0)
+        return rc;
+    *out = p;
+    return 0;
+}
+
+/* 1 when comma list `list` holds item. */
+static int list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *s = list; *s;) {
+        size_t w = strcspn(s, ",");
+        if (w == n && strncmp(s, item, n) == 0)
+            return 1;
+        s += w + (s[w] == ',');
+    }
+    return 0;
+}
+
+static const char *consent_purpose(const pm_project_info_t *p)
+{
+    /* not for profit / non-commercial use only */
+    if (list_has(p->purpose, "DUO:0000018") || list_has(p->purpose, "DUO:0000045") ||
+        list_has(p->purpose, "DUO:0000046"))
+        return "research";
+    return "commercial";
+}
+
+int pm_access_scope(pm_store_t *st, const pm_principal_t *who, const char *project,
+                    pm_access_scope_t *out)
+{
+    pm_ctx_t *ctx = pm_store_ctx(st);
+    memset(out, 0, sizeof *out);
+    int tier = who ? who->tier : PM_TIER_STEWARD;
+    const char *user = who ? who->user : "the steward";
+    if (project && *project) {
+        const pm_project_info_t *g = who ? pm_principal_project(who, project) : NULL;
+        if (g) {
+            out->project = *g;
+        } else {
+            if (tier < PM_TIER_STEWARD)
+                return pm_err(ctx, PM_EACCES,
+                              "user '%s' has no grant for project '%s' (or it expired)", user,
+                              project);
+            int rc = pm_cataccess_project_get(st, project, &out->project, NULL);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                return pm_err(ctx, PM_ENOTFOUND, "no project '%s'", project);
+        }
+        out->has_project = 1;
+    } else if (tier == PM_TIER_PROJECT) {
+        if (who->n_projects > 1)
+            return pm_err(ctx, PM_EUSAGE,
+                          "user '%s' works in %zu projects: name one with --project", user,
+                          who->n_projects);
+        if (who->n_projects == 1) {
+            out->project = who->projects[0];
+            out->has_project = 1;
+        } else {
+            tier = PM_TIER_REGISTERED; /* no grant: aggregates only */
+        }
+    }
+    if (out->has_project) {
+        int today = pm_access_today();
+        if (out->project.expires < today)
+            return pm_err(ctx, PM_EACCES, "project '%s' expired on %04d-%02d-%02d",
+                          out->project.name, out->project.expires / 10000,
+                          out->project.expires / 100 % 100, out->project.expires % 100);
+        snprintf(out->purpose, sizeof out->purpose, "%s", consent_purpose(&out->project));
+    }
+    out->tier = tier;
+    return 0;
+}
+
+int pm_access_project_cohort(pm_ctx_t *ctx, const pm_project_info_t *p, char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (const char *s = p->sources; *s;) {
+        size_t w = strcspn(s, ",");
+        int k = snprintf(buf + len, cap - len, "%ssource:%.*s", len ? " or " : "", (int)w, s);
+        if (k < 0 || (size_t)k >= cap - len)
+            return pm_err(ctx, PM_ELIMIT, "project '%s' has too many sources", p->name);
+        len += (size_t)k;
+        s += w + (s[w] == ',');
+    }
+    if (!len)
+        return pm_err(ctx, PM_EACCES, "project '%s' approves no source", p->name);
+    return 0;
+}
+
+int pm_access_project_allows(pm_ctx_t *ctx, const pm_project_info_t *p, const char *dt)
+{
+    if (list_has(p->data_types, dt))
+        return 0;
+    return pm_err(ctx, PM_EACCES, "project '%s' is not approved for %s (it has %s)", p->name, dt,
+                  p->data_types);
 }
 
 /* ---- people ---- */

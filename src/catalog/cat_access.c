@@ -4,6 +4,7 @@
  * autocommit transaction except the withdrawal, which changes two tables.
  */
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -354,4 +355,139 @@ out_rollback:
     sqlite3_finalize(q);
     pm_catalog_rollback(st);
     return rc;
+}
+
+/* ---- compaction ---- */
+
+int pm_cataccess_compact_count(pm_store_t *st, int64_t *n, int64_t *events)
+{
+    int rc = pm_catalog_int64(st, "SELECT count(*) FROM (" PM_CATACCESS_QUEUE ")",
+                              "count the compaction queue", n);
+    if (rc >= 0)
+        rc = pm_catalog_int64(st,
+                              "SELECT count(*) FROM event WHERE individual IN (" PM_CATACCESS_QUEUE
+                              ")",
+                              "count withdrawn events", events);
+    return rc < 0 ? rc : 0;
+}
+
+void pm_cataccess_cfiles_free(pm_cataccess_cfile_t *f, size_t n)
+{
+    for (size_t i = 0; f && i < n; i++)
+        free(f[i].clear);
+    free(f);
+}
+
+int pm_cataccess_compact_files(pm_store_t *st, int omics, pm_cataccess_cfile_t **out, size_t *n)
+{
+    static const char *const sql[] = {
+        "SELECT s.id, s.batch, s.file, b.n_samples, 0, bs.col FROM gt_segment s"
+        " JOIN gt_batch b ON b.id = s.batch JOIN gt_batch_sample bs ON bs.batch = s.batch"
+        " JOIN sample sm ON sm.id = bs.sample"
+        " WHERE sm.individual IN (" PM_CATACCESS_QUEUE ") ORDER BY s.id, bs.col",
+        "SELECT ob.id, ob.id, ob.file, ob.n_samples, ob.n_features, oc.col FROM omics_batch ob"
+        " JOIN omics_column oc ON oc.batch = ob.id JOIN sample sm ON sm.id = oc.sample"
+        " WHERE sm.individual IN (" PM_CATACCESS_QUEUE ") ORDER BY ob.id, oc.col",
+    };
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *q;
+    int rc = prep(st, sql[omics ? 1 : 0], &q, "list files to compact");
+    if (rc < 0)
+        return rc;
+    pm_cataccess_cfile_t *v = NULL;
+    size_t nv = 0, cap = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        int64_t col = sqlite3_column_int64(q, 5);
+        if (!nv || v[nv - 1].id != id) {
+            if (nv == cap) {
+                size_t nc = cap ? cap * 2 : 16;
+                pm_cataccess_cfile_t *nn = realloc(v, nc * sizeof *v);
+                if (!nn)
+                    break;
+                v = nn;
+                cap = nc;
+            }
+            pm_cataccess_cfile_t *f = &v[nv++];
+            memset(f, 0, sizeof *f);
+            f->id = id;
+            f->batch = sqlite3_column_int64(q, 1);
+            col_text(q, 2, f->file, sizeof f->file);
+            f->n_samples = (uint32_t)sqlite3_column_int64(q, 3);
+            f->n_features = (uint32_t)sqlite3_column_int64(q, 4);
+            if (!(f->clear = calloc((f->n_samples + 63) / 64 + 1, sizeof *f->clear)))
+                break;
+        }
+        if (col >= 0 && col < (int64_t)v[nv - 1].n_samples)
+            v[nv - 1].clear[col >> 6] |= (uint64_t)1 << (col & 63);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = rc == SQLITE_ROW ? pm_err(pm_store_ctx(st), PM_ENOMEM, "out of memory")
+                              : pm_catalog_sqlerr(st, "list files to compact");
+        sqlite3_finalize(q);
+        pm_cataccess_cfiles_free(v, nv);
+        return rc;
+    }
+    sqlite3_finalize(q);
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+int pm_cataccess_data_files(pm_store_t *st, int omics, char ***names, size_t *n)
+{
+    return pm_catalog_strings(st, omics ? "SELECT file FROM omics_batch ORDER BY file"
+                                        : "SELECT file FROM gt_segment ORDER BY file",
+                              "list data files", names, n);
+}
+
+static int repoint(pm_store_t *st, const char *sql, const pm_cataccess_cfile_t *f, size_t n)
+{
+    sqlite3_stmt *q;
+    int rc = prep(st, sql, &q, "switch to the compacted files");
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        sqlite3_reset(q);
+        sqlite3_bind_text(q, 1, f[i].new_file, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 2, (int64_t)f[i].bytes);
+        sqlite3_bind_int64(q, 3, f[i].id);
+        rc = step_write(st, q, "switch to the compacted files");
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int pm_cataccess_compact_commit(pm_store_t *st, const pm_cataccess_cfile_t *gt, size_t n_gt,
+                                const pm_cataccess_cfile_t *om, size_t n_om)
+{
+    static const char *const tail[] = {
+        "DELETE FROM event WHERE individual IN (" PM_CATACCESS_QUEUE ")",
+        "DELETE FROM consent WHERE individual IN (" PM_CATACCESS_QUEUE ")",
+        /* stored principal components are individual-level data too */
+        "DELETE FROM pca_score WHERE individual IN (" PM_CATACCESS_QUEUE ")",
+        "INSERT OR IGNORE INTO withdrawal(individual) SELECT idx FROM individual"
+        " WHERE withdrawn = 1",
+        "UPDATE withdrawal SET compacted = 1 WHERE compacted = 0 AND individual IN"
+        " (SELECT idx FROM individual WHERE withdrawn = 1)",
+    };
+    int rc = pm_catalog_begin(st);
+    if (rc < 0)
+        return rc;
+    rc = repoint(st, "UPDATE gt_segment SET file = ?1, bytes = ?2 WHERE id = ?3", gt, n_gt);
+    if (rc >= 0)
+        rc = repoint(st, "UPDATE omics_batch SET file = ?1, bytes = ?2 WHERE id = ?3", om, n_om);
+    for (size_t i = 0; rc >= 0 && i < sizeof tail / sizeof *tail; i++) {
+        sqlite3_stmt *q;
+        if ((rc = prep(st, tail[i], &q, "compact the catalog")) < 0)
+            break;
+        rc = step_write(st, q, "compact the catalog");
+        sqlite3_finalize(q);
+    }
+    if (rc >= 0)
+        rc = pm_catalog_commit(st);
+    if (rc < 0)
+        pm_catalog_rollback(st);
+    return rc < 0 ? rc : 0;
 }

@@ -82,4 +82,36 @@ int pm_cataccess_token_each(pm_store_t *st, int (*fn)(void *ud, const pm_token_i
  * Returns 1 when the individual exists, 0 when not. */
 int pm_cataccess_withdraw(pm_store_t *st, int64_t idx, int *changed);
 
+/* ---- compaction (`promise compact`) ----
+ * The queue: withdrawn individuals without a compacted withdrawal row. */
+#define PM_CATACCESS_QUEUE                                                                   \
+    "SELECT i.idx FROM individual i LEFT JOIN withdrawal w ON w.individual = i.idx "         \
+    "WHERE i.withdrawn = 1 AND COALESCE(w.compacted, 0) = 0"
+
+/* A data file with columns of queued individuals. */
+typedef struct pm_cataccess_cfile {
+    int64_t id;          /* gt_segment.id or omics_batch.id */
+    int64_t batch;       /* the batch (omics: = id) */
+    char file[256];      /* name under STORE/gt/ or STORE/omics/ */
+    uint32_t n_samples, n_features;
+    uint64_t *clear;     /* n_samples bits: the queued columns */
+    uint64_t bytes;      /* new size, set by the caller before commit */
+    char new_file[256];  /* new name, set by the caller before commit */
+} pm_cataccess_cfile_t;
+
+/* Individuals in the queue (*n) and their registry events (*events). */
+int pm_cataccess_compact_count(pm_store_t *st, int64_t *n, int64_t *events);
+/* Genotype segments (omics = 0) or omics batch files (omics = 1) holding a
+ * column of a queued individual. Free with pm_cataccess_cfiles_free. */
+int pm_cataccess_compact_files(pm_store_t *st, int omics, pm_cataccess_cfile_t **out,
+                               size_t *n);
+void pm_cataccess_cfiles_free(pm_cataccess_cfile_t *f, size_t n);
+/* Every data file name the catalog references (gt: omics = 0). */
+int pm_cataccess_data_files(pm_store_t *st, int omics, char ***names, size_t *n);
+/* In one transaction: points the segments and omics batches at their new
+ * files, deletes the queued individuals' registry events and consent
+ * rows, and marks them compacted. */
+int pm_cataccess_compact_commit(pm_store_t *st, const pm_cataccess_cfile_t *gt, size_t n_gt,
+                                const pm_cataccess_cfile_t *om, size_t n_om);
+
 #endif

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "promise/access.h"
+#include "promise/genotype.h"
 #include "promise/promise.h"
 
 enum { PM_EXIT_OK = 0, PM_EXIT_USAGE = 1, PM_EXIT_INPUT = 2, PM_EXIT_ACCESS = 3 };
@@ -46,6 +48,62 @@ const pm_cli_cmd_t *pm_cli_find(const char *name);
 pm_ctx_t *pm_cli_ctx(const char *cmd);
 /* Returns 1 if argv holds -h or --help before a "--". */
 int pm_cli_wants_help(int argc, char **argv);
+
+/*
+ * Who asks (docs/access.md, "The CLI as a user"). Every query command
+ * accepts --token TOKEN ('-': one line from stdin), --as USER (the local
+ * steward acting as USER) and --project P; without them the local CLI is
+ * the steward. Commands call, first thing in run():
+ *
+ *   int x = pm_cli_identity_args(cmd, &argc, argv);  // strips the options
+ *   if (x) return x;                                  // usage error
+ *
+ * The identity is resolved on the store by pm_cli_audit() (refusals are
+ * logged, then returned as PM_EACCES: exit 3), which also names the user
+ * and project in the audit entry. After it, pm_cli_scope() says what the
+ * request may see, and the helpers below apply it: the same rules as the
+ * HTTP server (pm_access_scope, pm_policy_*).
+ */
+int pm_cli_identity_args(const char *cmd, int *argc, char **argv);
+/* Resolves the identity once (pm_cli_audit calls it); 0 or <0 with a
+ * message on the store's context. */
+int pm_cli_identity(pm_store_t *st);
+/* The resolved scope (tier, project, consent purpose); the local steward
+ * before resolution. */
+const pm_access_scope_t *pm_cli_scope(void);
+/* The --project given, or NULL. */
+const char *pm_cli_project_arg(void);
+/* "alice" (token), "local:root as alice" (--as) or "local:root". */
+const char *pm_cli_who(void);
+/* The lower of tier and the scope's tier. */
+int pm_cli_scope_tier(int tier);
+/* *out = expr restricted to the project's approved sources: "(expr) and
+ * (source:A or ...)"; expr itself without a project. Valid until the next
+ * call. <0 when it does not fit (message on ctx). */
+int pm_cli_scope_cohort(pm_ctx_t *ctx, const char *expr, const char **out);
+/* The consent purpose to apply: the project's, else `purpose`. */
+const char *pm_cli_scope_purpose(const char *purpose);
+/* For commands whose library call takes a cohort expression only (freq,
+ * view, gwas): checks that the project (if any) is approved for
+ * data_type, and that its consent purpose removes nobody from the scoped
+ * cohort expr -- an expression cannot carry the consent filter, so such a
+ * request is refused (PM_EACCES) rather than answered with opted-out
+ * people in it. min_tier: refused below it. */
+int pm_cli_scope_check(pm_store_t *st, const char *scoped_expr, const char *data_type,
+                       int min_tier);
+/* pm_cli_scope_cohort and pm_cli_scope_check together: *cohort becomes
+ * the scoped expression. */
+int pm_cli_scope_gt(pm_store_t *st, const char **cohort, const char *data_type, int min_tier);
+/* pm_freq as the caller may see it: scoped cohort (pm_cli_scope_gt, any
+ * tier) and, below the steward, the released table (pm_cli_freq_release). */
+int pm_cli_freq(pm_store_t *st, pm_gt_query_opts_t *o, FILE *out);
+/* pm_view for the steward only (sample ids are the store's; a project's
+ * genotypes leave through 'promise export' under its pseudonyms). */
+int pm_cli_view(pm_store_t *st, pm_gt_query_opts_t *o, const char *out_path);
+/* Copies a freq table from raw to out as the policy releases it to tier
+ * (as GET /api/v1/variants does): AC in 1..T-1 as "<T", AC hidden with
+ * "." when AN-AC is small, AF "." when AC is hidden, NHOMALT "<T" or ".". */
+int pm_cli_freq_release(pm_store_t *st, int tier, FILE *raw, FILE *out);
 
 /* Fallback for subcommands not built yet: says so and exits 1. */
 int pm_cli_not_available(const char *cmd, const char *issue);

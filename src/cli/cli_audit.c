@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "promise/identity.h"
 #include "promise/policy.h"
 
@@ -84,24 +85,27 @@ void pm_cli_audit_query(int argc, char **argv, char *buf, size_t cap)
     }
 }
 
-static void local_who(char *buf, size_t cap)
-{
-    struct passwd pw, *res = NULL;
-    char tmp[1024];
-    if (getpwuid_r(geteuid(), &pw, tmp, sizeof tmp, &res) == 0 && res)
-        snprintf(buf, cap, "local:%s", res->pw_name);
-    else
-        snprintf(buf, cap, "local:uid%ld", (long)geteuid());
-}
-
 int pm_cli_audit(pm_store_t *st, const char *command, int argc, char **argv,
                  const char *project, int64_t *entry_id)
 {
-    char who[128], query[PM_AUDIT_FIELD_MAX];
-    local_who(who, sizeof who);
+    char query[PM_AUDIT_FIELD_MAX];
     pm_cli_audit_query(argc, argv, query, sizeof query);
-    pm_audit_entry_t e = {who, pm_policy_local_tier(), project, command, query};
-    return pm_audit_append(st, &e, entry_id);
+    /* who asks: the local steward, or the user of --token / --as (cli.h);
+     * a refused identity is logged, then refused */
+    int irc = pm_cli_identity(st);
+    const pm_access_scope_t *sc = pm_cli_scope();
+    char saved[512] = "";
+    if (irc < 0)
+        snprintf(saved, sizeof saved, "%s", pm_ctx_errmsg(pm_store_ctx(st)));
+    if (!project)
+        project = sc->has_project ? sc->project.name : pm_cli_project_arg();
+    pm_audit_entry_t e = {pm_cli_who(), sc->tier, project, command, query};
+    int rc = pm_audit_append(st, &e, entry_id);
+    if (rc < 0 || irc >= 0)
+        return rc;
+    pm_cli_audit_done(st, *entry_id, irc, 0, 0, NULL);
+    *entry_id = -1;
+    return pm_err(pm_store_ctx(st), irc, "%s", saved);
 }
 
 int pm_cli_audit_done(pm_store_t *st, int64_t entry_id, int rc, int64_t n_individuals,

@@ -144,7 +144,9 @@ static int run(int argc, char **argv)
     };
     const char *cohort = NULL, *by = NULL, *tier_name = NULL, *purpose = NULL;
     int json = 0, ref = 0;
-    int opt;
+    int opt = pm_cli_identity_args("count", &argc, argv); /* --token, --as, --project */
+    if (opt)
+        return opt;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "c:b:", longopts, NULL)) != -1) {
@@ -204,6 +206,11 @@ static int run(int argc, char **argv)
     int rc = pm_store_open(ctx, path, PM_STORE_RDONLY, &st);
     if (rc == 0) /* logged before anything is computed or answered */
         rc = pm_cli_audit(st, "count", argc, argv, NULL, &aid);
+    if (rc == 0) { /* what the caller may see (cli.h): tier, project sources, consent */
+        tier = pm_cli_scope_tier(tier);
+        o.purpose = pm_cli_scope_purpose(purpose);
+        rc = pm_cli_scope_cohort(ctx, cohort, &cohort);
+    }
     if (rc == 0)
         rc = pm_policy_for_store(st, tier, &pol);
     if (rc == 0)
@@ -262,7 +269,8 @@ const pm_cli_cmd_t pm_cmd_count = {
     "count a cohort (with disclosure control)",
     "usage: promise count STORE --cohort EXPR [--by FIELD[,FIELD]] [--json]\n"
     "                     [--as-tier registered] [--ref-date YYYY-MM-DD]\n"
-    "                     [--purpose PURPOSE]\n"
+    "                     [--purpose PURPOSE] [--token TOKEN | --as USER]\n"
+    "                     [--project P]\n"
     "\n"
     "Prints the number of individuals in the cohort EXPR (see docs/cohort.md;\n"
     "e.g. 'sex=F and age>=50 and not source:SCAPIS'). Without --cohort,\n"
@@ -284,6 +292,11 @@ const pm_cli_cmd_t pm_cmd_count = {
     "                      (or the store setting reference_date)\n"
     "  --purpose PURPOSE   leave out who opted out of PURPOSE (e.g. research,\n"
     "                      commercial) or of all use\n"
+    "\n"
+    "  --token TOKEN       ask as the token's user ('-': read it from stdin)\n"
+    "  --as USER           the steward asking as USER (their tier and grants)\n"
+    "  --project P         within project P: its approved sources, and without\n"
+    "                      who opted out of its purpose (docs/access.md)\n"
     "\n"
     "The local user is the steward and sees exact counts; a tier can only be\n"
     "lowered. Exit status 2 for a bad expression (the message names the\n"

@@ -49,7 +49,9 @@ static int run(int argc, char **argv)
     pm_gt_query_opts_t o = {0};
     const char *outp = NULL;
     int iter_debug = 0;
-    int c;
+    int c = pm_cli_identity_args(cmd, &argc, argv); /* --token, --as, --project */
+    if (c)
+        return c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:c:b:o:t:", longopts, NULL)) != -1) {
@@ -101,7 +103,11 @@ static int run(int argc, char **argv)
         pm_ctx_free(ctx);
         return x;
     }
-    rc = iter_debug ? dump_iter(st, &o, out) : pm_freq(st, &o, out);
+    /* as the caller may see it (cli.h): scoped cohort, released rows */
+    rc = iter_debug ? (pm_cli_scope()->tier < PM_TIER_STEWARD
+                           ? pm_err(ctx, PM_EACCES, "--iter-debug is for the steward")
+                           : dump_iter(st, &o, out))
+                    : pm_cli_freq(st, &o, out);
     if (out != stdout && fclose(out) != 0 && rc >= 0)
         rc = pm_err(ctx, PM_EIO, "cannot write '%s': %s", outp, strerror(errno));
     /* The table streams out as it is computed: the request entry above
@@ -134,6 +140,10 @@ const pm_cli_cmd_t pm_cmd_freq = {
     "  --region R   CHR, CHR:BEG or CHR:BEG-END (1-based, inclusive; chr22 = 22)\n"
     "  --cohort E   cohort expression (see 'promise help count'); default everyone\n"
     "  --by F       stratify by sex, county or source\n"
-    "  -o OUT       write to OUT instead of standard output\n",
+    "  -o OUT       write to OUT instead of standard output\n"
+    "\n"
+    "  --token TOKEN | --as USER [--project P]\n"
+    "               ask as that user, with their tier and project\n"
+    "               (docs/access.md); default: the local steward\n",
     run,
 };

@@ -21,7 +21,9 @@ static int run(int argc, char **argv)
     };
     pm_gt_query_opts_t o = {0};
     const char *outp = "-";
-    int threads = 1, c;
+    int threads = 1, c = pm_cli_identity_args(cmd, &argc, argv); /* --token, --as */
+    if (c)
+        return c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":r:c:O:o:t:", longopts, NULL)) != -1) {
@@ -65,7 +67,7 @@ static int run(int argc, char **argv)
         rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid);
     if (rc == 0) {
         fflush(stdout);
-        rc = pm_view(st, &o, outp);
+        rc = pm_cli_view(st, &o, outp); /* steward only (cli.h) */
         int arc = pm_cli_audit_done(st, aid, rc, 0, 0, NULL);
         if (rc >= 0 && arc < 0)
             rc = arc;
@@ -91,6 +93,10 @@ const pm_cli_cmd_t pm_cmd_view = {
     "\n"
     "  --region R   CHR, CHR:BEG or CHR:BEG-END (1-based, inclusive; chr22 = 22)\n"
     "  --cohort E   cohort expression; default everyone\n"
-    "  --threads N  compression threads for -O z and -O b\n",
+    "  --threads N  compression threads for -O z and -O b\n"
+    "\n"
+    "  --token TOKEN | --as USER [--project P]\n"
+    "               ask as that user, with their tier and project\n"
+    "               (docs/access.md); default: the local steward\n",
     run,
 };

@@ -242,6 +242,50 @@ static void test_person(pm_store_t *st)
     pm_key_free(other);
 }
 
+/* pm_access_scope: who may work in which project, with what consent */
+static void test_scope(pm_store_t *st)
+{
+    pm_access_scope_t sc;
+    pm_principal_t alice, bob, carol;
+    CHECK(pm_access_principal(st, "alice", &alice) == 0);
+    CHECK(alice.tier == PM_TIER_PROJECT && alice.n_projects == 1); /* "old" expired */
+    CHECK(pm_access_principal(st, "bob", &bob) == 0);
+    CHECK(pm_access_principal(st, "carol.s-1", &carol) == 0);
+    CHECK(pm_access_principal(st, "zed", &bob) == PM_ENOTFOUND);
+    CHECK(pm_access_principal(st, "bob", &bob) == 0);
+    /* the local steward: no project, or any existing one */
+    CHECK(pm_access_scope(st, NULL, NULL, &sc) == 0);
+    CHECK(sc.tier == PM_TIER_STEWARD && !sc.has_project && sc.purpose[0] == 0);
+    CHECK(pm_access_scope(st, NULL, "gen", &sc) == 0);
+    CHECK(sc.has_project && strcmp(sc.project.name, "gen") == 0);
+    CHECK_STR(sc.purpose, "commercial"); /* DUO:0000042 only: not non-profit */
+    CHECK(pm_access_scope(st, NULL, "nope", &sc) == PM_ENOTFOUND);
+    CHECK(pm_access_scope(st, NULL, "old", &sc) == PM_EACCES); /* expired */
+    /* a project user: their one grant by default, nothing else */
+    CHECK(pm_access_scope(st, &alice, NULL, &sc) == 0);
+    CHECK(sc.tier == PM_TIER_PROJECT && sc.has_project && !strcmp(sc.project.name, "cardio"));
+    CHECK(pm_access_scope(st, &alice, "gen", &sc) == PM_EACCES);
+    CHECK(pm_access_scope(st, &alice, "old", &sc) == PM_EACCES);
+    /* registered: no project at all */
+    CHECK(pm_access_scope(st, &bob, NULL, &sc) == 0 && sc.tier == PM_TIER_REGISTERED);
+    CHECK(pm_access_scope(st, &bob, "cardio", &sc) == PM_EACCES);
+    /* a steward user may name any project */
+    CHECK(pm_access_scope(st, &carol, "cardio", &sc) == 0 && sc.tier == PM_TIER_STEWARD);
+    /* sources as a cohort, data types */
+    char buf[128];
+    CHECK(pm_access_project_cohort(pm_store_ctx(st), &sc.project, buf, sizeof buf) == 0);
+    CHECK_STR(buf, "source:SCAPIS or source:GMS-Stockholm");
+    CHECK(pm_access_project_cohort(pm_store_ctx(st), &sc.project, buf, 10) == PM_ELIMIT);
+    CHECK(pm_access_project_allows(pm_store_ctx(st), &sc.project, "registry") == 0);
+    CHECK(pm_access_project_allows(pm_store_ctx(st), &sc.project, "omics") == PM_EACCES);
+    CHECK(pm_access_project_allows(pm_store_ctx(st), &sc.project, "geno") == PM_EACCES);
+    /* a not-for-profit project honours research opt-outs only */
+    pm_project_spec_t np = {"np", "SCAPIS", "genotypes", "DUO:0000006,DUO:0000018", 20991231};
+    CHECK(pm_access_project_add(st, &np) == 0);
+    CHECK(pm_access_scope(st, NULL, "np", &sc) == 0);
+    CHECK_STR(sc.purpose, "research");
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/pm_access_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -256,6 +300,7 @@ int main(void)
     if (st) {
         test_users_projects_grants(st);
         test_tokens(st);
+        test_scope(st);
         test_person(st);
         pm_store_close(st);
         /* a read-only handle authenticates too */

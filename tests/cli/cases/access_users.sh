@@ -66,5 +66,5 @@ run promise token revoke s four
 sqlite3 s/catalog.db "UPDATE token SET expires=20200101 WHERE id=4"
 run bash -c 'promise token check s - <<<"$TC"'
 run bash -c 'promise token list s | mask | sed -E "s/\t[0-9]{4}-[0-9]{2}-[0-9]{2}\tvalid/\tDATE\tvalid/"'
-check "no token in the audit log" bash -c '! sqlite3 s/catalog.db "SELECT * FROM audit" | grep -q pmt_'
+check "no token in the audit log" bash -c '! sqlite3 s/audit/audit.db "SELECT * FROM audit" | grep -q pmt_'
 run promise audit verify s

@@ -56,4 +56,4 @@ for n in $A ${A/-/} 19${A/-/} $B ${B/-/} $X; do
     check "no personnummer $n in the store" bash -c "! grep -rqF -- '$n' s"
 done
 check "no personnummer-shaped query in the audit log" bash -c \
-    "! sqlite3 s/catalog.db 'SELECT who, project, command, query FROM audit' | grep -qE '[0-9]{6}[-+]?[0-9]{4}'"
+    "! sqlite3 s/audit/audit.db 'SELECT who, project, command, query FROM audit' | grep -qE '[0-9]{6}[-+]?[0-9]{4}'"
