@@ -14,15 +14,20 @@
  *   pm_audit_complete_ex(st, id, "ok", n, bytes, used_set, NULL);  // before releasing it
  *   ... release the answer ...
  *
- * Storage: table `audit` in the catalog. Each append is its own committed
- * SQLite transaction (synchronous=FULL), taken on a connection of its own
- * when the store handle is read-only, so a reader can audit without the
- * store's writer lock. Entry i stores
+ * Storage: its own SQLite database, STORE/audit/audit.db (WAL,
+ * synchronous=FULL), so appending never waits for the catalog's write lock
+ * (an ingest); stores that kept the log in the catalog are migrated on
+ * first use. Entry i stores
  *     hash_i = SHA-256(hash_{i-1} || "\n" || canonical(entry_i))   (hex)
  * with hash_0 = 64 zeros, and ids run 1, 2, 3 ... without gaps. After each
  * commit the head (id and hash of the last entry) is also written to
  * STORE/audit/head, a witness outside the database that catches a
  * truncated tail. pm_audit_verify recomputes everything.
+ *
+ * A server keeps one pm_audit_log_t open for all its threads: appends
+ * queue, and one commit (one fsync of the WAL, one of the head witness)
+ * makes every queued entry durable at once (group commit). No call
+ * returns success before its entries are durable.
  *
  * The personnummer never reaches this module: callers log pseudonyms or
  * individual indices.
@@ -54,7 +59,7 @@ typedef struct pm_audit_entry {
 
 /* Appends a request entry and commits it; *entry_id (may be NULL) gets its
  * id. Fails (and the caller must not answer) when the log cannot be
- * written. Must not be called inside a catalog transaction. */
+ * written. */
 int pm_audit_append(pm_store_t *st, const pm_audit_entry_t *e, int64_t *entry_id);
 
 /* Appends the "result" entry of request entry_id: outcome "ok". */
@@ -67,6 +72,38 @@ int pm_audit_complete(pm_store_t *st, int64_t entry_id, int64_t n_individuals,
 int pm_audit_complete_ex(pm_store_t *st, int64_t entry_id, const char *outcome,
                          int64_t n_individuals, int64_t result_size, const pm_bitset_t *used,
                          int64_t *result_id);
+
+/* ---- a shared log with group commit (the HTTP server) ---- */
+typedef struct pm_audit_log pm_audit_log_t;
+typedef struct pm_audit_pending pm_audit_pending_t;
+
+/* Opens the log of st for appending from many threads (thread-safe). */
+int pm_audit_log_open(pm_store_t *st, pm_audit_log_t **out);
+void pm_audit_log_close(pm_audit_log_t *log);
+/* Queues the request entry e (copied) without waiting for the disk; the
+ * request may be worked on meanwhile. Errors (a field too long) go on ctx,
+ * the calling thread's context. */
+int pm_audit_log_request(pm_audit_log_t *log, pm_ctx_t *ctx, const pm_audit_entry_t *e,
+                         pm_audit_pending_t **req);
+/* Queues req's result entry (as pm_audit_complete_ex) and waits until both
+ * entries are durable: only then may the answer be released. Frees req,
+ * also on failure; *request_id (may be NULL) gets the request's id. */
+int pm_audit_log_result(pm_audit_log_t *log, pm_ctx_t *ctx, pm_audit_pending_t *req,
+                        const char *outcome, int64_t n_individuals, int64_t result_size,
+                        const pm_bitset_t *used, int64_t *request_id);
+/* The same without waiting (the server, whose workers must not block on
+ * the disk): queues the result entry and returns; a flusher thread of the
+ * log commits and then calls done(arg, ok) from its own thread, ok = 1 when
+ * both entries are durable, 0 when they could not be written (then the
+ * answer must be withheld). req is the log's from here on. Returns <0 (and
+ * done is never called) only when the entry could not even be queued. */
+int pm_audit_log_result_async(pm_audit_log_t *log, pm_ctx_t *ctx, pm_audit_pending_t *req,
+                              const char *outcome, int64_t n_individuals, int64_t result_size,
+                              const pm_bitset_t *used, void (*done)(void *arg, int ok),
+                              void *arg);
+/* Commits and entries committed so far (entries / commits = the mean
+ * group size). */
+void pm_audit_log_stats(pm_audit_log_t *log, int64_t *commits, int64_t *entries);
 
 /* One stored entry, for listing. Strings are owned by the iterator and
  * valid during the callback only. */

@@ -19,12 +19,16 @@
  */
 #include "promise/audit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access/access_int.h"
 #include "catalog/cat_audit.h"
@@ -197,14 +201,28 @@ static void now_iso(char *buf, size_t cap)
     snprintf(buf, cap, "%s.%03dZ", sec, (int)(ts.tv_nsec / 1000000 % 1000));
 }
 
-static int write_head(pm_store_t *st, int64_t id, const char *hash)
+/* Rewrites the head witness in place: one fixed-length line (the id padded
+ * to 20 digits) written at offset 0 of the open file and fdatasync'd, one
+ * disk sync per group commit (a rename would take two more). The line is
+ * far smaller than a disk sector, so it is never torn; a witness that did
+ * not parse would make `audit verify` fail, never pass. */
+static int write_head(pm_ctx_t *ctx, int *fd, const char *path, int64_t id, const char *hash)
 {
-    char path[PATH_MAX], line[128];
-    int rc = pm_path(pm_store_ctx(st), path, sizeof path, "%s/%s", pm_store_path(st), HEAD_FILE);
-    if (rc < 0)
-        return rc;
-    int n = snprintf(line, sizeof line, HEAD_MAGIC " %lld %s\n", (long long)id, hash);
-    return pm_write_atomic(pm_store_ctx(st), path, line, (size_t)n, 0640);
+    char line[128];
+    int n = snprintf(line, sizeof line, HEAD_MAGIC " %020lld %s\n", (long long)id, hash);
+    if (*fd < 0) {
+        int existed = access(path, F_OK) == 0;
+        if ((*fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) < 0)
+            return pm_err(ctx, PM_EIO, "cannot write the audit head '%s': %s", path,
+                          strerror(errno));
+        int rc;
+        if (!existed && (rc = pm_fsync_parent(ctx, path)) < 0)
+            return rc;
+    }
+    if (pwrite(*fd, line, (size_t)n, 0) != n || fdatasync(*fd) != 0)
+        return pm_err(ctx, PM_EIO, "cannot write the audit head '%s': %s", path,
+                      strerror(errno));
+    return 0;
 }
 
 /* Reads the head witness: 1 (id, hash), 0 absent, <0 malformed/error. */
@@ -238,43 +256,400 @@ static int check_field(pm_ctx_t *ctx, const char *what, const char *s)
     return 0;
 }
 
-static int append(pm_store_t *st, pm_cataudit_rec_t *r, int64_t *id)
-{
-    char at[40];
-    now_iso(at, sizeof at);
-    r->at = at;
-    int rc = pm_cataudit_append(st, r, seal);
-    if (rc < 0)
-        return rc;
-    if (id)
-        *id = r->id;
-    /* The witness outside the database; the entry is committed already, so
-     * a failure here is reported (the caller must not answer) but the log
-     * stays valid: verify accepts a witness behind the log. */
-    return write_head(st, r->id, r->hash);
-}
+/* ---- the log and its group commit ----
+ *
+ * Appenders queue their entries; whoever then waits for one while no
+ * commit is in flight becomes the leader: it takes the whole queue, seals
+ * and inserts it in one transaction, commits (one fsync of the WAL),
+ * rewrites the head witness (pm_write_atomic) and wakes the others. An
+ * entry is reported durable only after both, so no answer leaves before
+ * its entries are on disk, and concurrent requests share the fsyncs. The
+ * chain (ids, prev hashes) is computed inside the write transaction from
+ * the last committed entry, so other processes may append meanwhile. */
 
-int pm_audit_append(pm_store_t *st, const pm_audit_entry_t *e, int64_t *entry_id)
+struct pm_audit_pending {
+    pm_cataudit_rec_t rec;
+    struct pm_audit_pending *next;   /* queue */
+    struct pm_audit_pending *ref;    /* a result's request */
+    int state;                       /* 0 queued, 1 durable, -1 failed */
+    void (*done)(void *arg, int ok); /* async results: called once durable or failed, */
+    void *done_arg;                  /* then the entry and its request are freed */
+    char at[40];
+    char tier[16];
+    char *text;                      /* who, project, command, query, outcome */
+    uint8_t *used;
+};
+
+struct pm_audit_log {
+    pm_cataudit_db_t *db;
+    char head_path[PATH_MAX];
+    int head_fd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pm_audit_pending_t *q_head, *q_tail;
+    int busy;
+    char err[512];
+    int64_t commits, entries; /* counters, for tuning */
+    /* the flusher thread of async results */
+    pthread_t flusher;
+    int has_flusher, stop;
+    pthread_cond_t work;
+    pm_ctx_t *fctx;
+};
+
+int pm_audit_log_open(pm_store_t *st, pm_audit_log_t **out)
 {
     pm_ctx_t *ctx = pm_store_ctx(st);
+    *out = NULL;
+    pm_audit_log_t *L = calloc(1, sizeof *L);
+    if (!L)
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    int rc = pm_path(ctx, L->head_path, sizeof L->head_path, "%s/%s", pm_store_path(st),
+                     HEAD_FILE);
+    L->head_fd = -1;
+    if (rc == 0)
+        rc = pm_cataudit_open(st, &L->db);
+    if (rc < 0) {
+        free(L);
+        return rc;
+    }
+    pthread_mutex_init(&L->mu, NULL);
+    pthread_cond_init(&L->cv, NULL);
+    pthread_cond_init(&L->work, NULL);
+    *out = L;
+    return 0;
+}
+
+void pm_audit_log_close(pm_audit_log_t *L)
+{
+    if (!L)
+        return;
+    if (L->has_flusher) {
+        pthread_mutex_lock(&L->mu);
+        L->stop = 1;
+        pthread_cond_broadcast(&L->work);
+        pthread_mutex_unlock(&L->mu);
+        pthread_join(L->flusher, NULL);
+        pm_ctx_free(L->fctx);
+    }
+    pthread_cond_destroy(&L->work);
+    if (L->head_fd >= 0)
+        close(L->head_fd);
+    pm_cataudit_close(L->db);
+    pthread_mutex_destroy(&L->mu);
+    pthread_cond_destroy(&L->cv);
+    free(L);
+}
+
+void pm_audit_log_stats(pm_audit_log_t *L, int64_t *commits, int64_t *entries)
+{
+    pthread_mutex_lock(&L->mu);
+    *commits = L->commits;
+    *entries = L->entries;
+    pthread_mutex_unlock(&L->mu);
+}
+
+static void pending_free(pm_audit_pending_t *p)
+{
+    if (!p)
+        return;
+    free(p->text);
+    free(p->used);
+    free(p);
+}
+
+/* A queued-to-be entry with copies of its strings (NULL: out of memory). */
+static pm_audit_pending_t *pending_new(const char *kind, const char *who, const char *tier,
+                                       const char *project, const char *command,
+                                       const char *query, const char *outcome)
+{
+    pm_audit_pending_t *p = calloc(1, sizeof *p);
+    const char *f[] = {who, project, command, query, outcome};
+    size_t len[5], total = 0;
+    for (int i = 0; i < 5; i++)
+        total += (len[i] = strlen(f[i] ? f[i] : "")) + 1;
+    if (!p || !(p->text = malloc(total))) {
+        free(p);
+        return NULL;
+    }
+    const char **dst[] = {&p->rec.who, &p->rec.project, &p->rec.command, &p->rec.query,
+                          &p->rec.outcome};
+    char *o = p->text;
+    for (int i = 0; i < 5; i++) {
+        memcpy(o, f[i] ? f[i] : "", len[i] + 1);
+        *dst[i] = o;
+        o += len[i] + 1;
+    }
+    now_iso(p->at, sizeof p->at);
+    snprintf(p->tier, sizeof p->tier, "%s", tier);
+    p->rec.kind = kind;
+    p->rec.at = p->at;
+    p->rec.tier = p->tier;
+    return p;
+}
+
+static void enqueue(pm_audit_log_t *L, pm_audit_pending_t *p)
+{
+    pthread_mutex_lock(&L->mu);
+    if (L->q_tail)
+        L->q_tail->next = p;
+    else
+        L->q_head = p;
+    L->q_tail = p;
+    pthread_cond_signal(&L->work);
+    pthread_mutex_unlock(&L->mu);
+}
+
+/* Commits the queue (called with L->mu held, returns with it held). */
+static void lead(pm_audit_log_t *L, pm_ctx_t *ctx)
+{
+    size_t n = 0;
+    for (pm_audit_pending_t *q = L->q_head; q; q = q->next)
+        n++;
+    pm_audit_pending_t *batch = L->q_head;
+    L->q_head = L->q_tail = NULL;
+    L->busy = 1;
+    pthread_mutex_unlock(&L->mu);
+
+    char err[512] = "";
+    int rc = 0;
+    pm_cataudit_rec_t **recs = malloc((n ? n : 1) * sizeof *recs);
+    size_t m = 0;
+    if (!recs) {
+        rc = PM_ENOMEM;
+        snprintf(err, sizeof err, "out of memory");
+    }
+    for (pm_audit_pending_t *q = batch; rc == 0 && q; q = q->next) {
+        if (q->ref && q->ref->state < 0)
+            q->state = -1; /* its request was never logged */
+        else
+            recs[m++] = &q->rec;
+    }
+    if (rc == 0 && m)
+        rc = pm_cataudit_commit(L->db, recs, m, seal, err, sizeof err);
+    if (rc == 0 && m && (rc = write_head(ctx, &L->head_fd, L->head_path, recs[m - 1]->id,
+                                         recs[m - 1]->hash)) < 0)
+        snprintf(err, sizeof err, "%s", pm_ctx_errmsg(ctx));
+    free(recs);
+
+    pthread_mutex_lock(&L->mu);
+    pm_audit_pending_t *async = NULL;
+    for (pm_audit_pending_t *q = batch, *next; q; q = next) {
+        next = q->next;
+        q->next = NULL;
+        if (q->state == 0)
+            q->state = rc == 0 ? 1 : -1;
+        if (q->done) {
+            q->next = async;
+            async = q;
+        }
+    }
+    if (rc < 0)
+        snprintf(L->err, sizeof L->err, "%s", err);
+    else if (m) {
+        L->commits++;
+        L->entries += (int64_t)m;
+    }
+    L->busy = 0;
+    pthread_cond_broadcast(&L->cv);
+    if (async) {
+        /* async results: their owners hear of it; the log frees them (their
+         * requests were committed or failed before them, or with them) */
+        pthread_mutex_unlock(&L->mu);
+        for (pm_audit_pending_t *q = async, *next; q; q = next) {
+            next = q->next;
+            q->done(q->done_arg, q->state > 0 && q->ref->state > 0);
+            pending_free(q->ref);
+            pending_free(q);
+        }
+        pthread_mutex_lock(&L->mu);
+    }
+}
+
+/* Waits until p is durable (0) or failed (<0, message on ctx). */
+static int wait_durable(pm_audit_log_t *L, pm_ctx_t *ctx, pm_audit_pending_t *p)
+{
+    char err[512];
+    pthread_mutex_lock(&L->mu);
+    while (p->state == 0) {
+        if (L->busy)
+            pthread_cond_wait(&L->cv, &L->mu);
+        else
+            lead(L, ctx);
+    }
+    int ok = p->state > 0;
+    if (!ok)
+        snprintf(err, sizeof err, "%s", L->err);
+    pthread_mutex_unlock(&L->mu);
+    return ok ? 0 : pm_err(ctx, PM_EIO, "%s", err);
+}
+
+static int check_entry(pm_ctx_t *ctx, const pm_audit_entry_t *e)
+{
     int rc;
     if ((rc = check_field(ctx, "user", e->who)) < 0 ||
         (rc = check_field(ctx, "project", e->project)) < 0 ||
         (rc = check_field(ctx, "command", e->command)) < 0 ||
         (rc = check_field(ctx, "query", e->query)) < 0)
         return rc;
-    pm_cataudit_rec_t r;
-    memset(&r, 0, sizeof r);
-    r.kind = "request";
-    r.who = e->who ? e->who : "";
-    r.tier = pm_tier_name(e->tier);
-    r.project = e->project ? e->project : "";
-    r.command = e->command ? e->command : "";
-    r.query = e->query ? e->query : "";
-    r.outcome = "";
-    r.n_individuals = -1;
-    r.result_size = -1;
-    return append(st, &r, entry_id);
+    return 0;
+}
+
+static pm_audit_pending_t *request_new(const pm_audit_entry_t *e)
+{
+    pm_audit_pending_t *p = pending_new("request", e->who, pm_tier_name(e->tier), e->project,
+                                        e->command, e->query, "");
+    if (p) {
+        p->rec.n_individuals = -1;
+        p->rec.result_size = -1;
+    }
+    return p;
+}
+
+/* The result entry of request req (whose who/tier/project/command it
+ * copies). */
+static pm_audit_pending_t *result_new(pm_ctx_t *ctx, const pm_cataudit_rec_t *req,
+                                      const char *outcome, int64_t n_individuals,
+                                      int64_t result_size, const pm_bitset_t *used, int *rc)
+{
+    pm_audit_pending_t *p = pending_new("result", req->who, req->tier, req->project,
+                                        req->command, "", outcome ? outcome : "ok");
+    if (!p) {
+        *rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->rec.ref = req->id;
+    p->rec.n_individuals = n_individuals;
+    p->rec.result_size = result_size;
+    if (used) {
+        size_t blen = 0;
+        if (encode_used(used, &p->used, &blen, &p->rec.n_used) < 0) {
+            pending_free(p);
+            *rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+            return NULL;
+        }
+        p->rec.used = p->used;
+        p->rec.used_len = blen;
+    }
+    *rc = 0;
+    return p;
+}
+
+int pm_audit_log_request(pm_audit_log_t *L, pm_ctx_t *ctx, const pm_audit_entry_t *e,
+                         pm_audit_pending_t **out)
+{
+    *out = NULL;
+    int rc = check_entry(ctx, e);
+    if (rc < 0)
+        return rc;
+    pm_audit_pending_t *p = request_new(e);
+    if (!p)
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    enqueue(L, p);
+    *out = p;
+    return 0;
+}
+
+int pm_audit_log_result(pm_audit_log_t *L, pm_ctx_t *ctx, pm_audit_pending_t *req,
+                        const char *outcome, int64_t n_individuals, int64_t result_size,
+                        const pm_bitset_t *used, int64_t *request_id)
+{
+    int rc;
+    pm_audit_pending_t *p = result_new(ctx, &req->rec, outcome, n_individuals, result_size,
+                                       used, &rc);
+    if (p) {
+        p->ref = req;
+        p->rec.ref_rec = &req->rec;
+        enqueue(L, p);
+        rc = wait_durable(L, ctx, p); /* the request is ahead of it in the queue */
+    } else {
+        wait_durable(L, ctx, req); /* no one else may free it while queued */
+    }
+    if (rc == 0 && request_id)
+        *request_id = req->rec.id;
+    pending_free(p);
+    pending_free(req);
+    return rc;
+}
+
+static void *flusher_main(void *arg)
+{
+    pm_audit_log_t *L = arg;
+    pthread_mutex_lock(&L->mu);
+    for (;;) {
+        if (L->q_head && !L->busy)
+            lead(L, L->fctx);
+        else if (L->stop && !L->q_head && !L->busy)
+            break;
+        else
+            pthread_cond_wait(L->q_head || L->busy ? &L->cv : &L->work, &L->mu);
+    }
+    pthread_mutex_unlock(&L->mu);
+    return NULL;
+}
+
+int pm_audit_log_result_async(pm_audit_log_t *L, pm_ctx_t *ctx, pm_audit_pending_t *req,
+                              const char *outcome, int64_t n_individuals, int64_t result_size,
+                              const pm_bitset_t *used, void (*done)(void *arg, int ok),
+                              void *arg)
+{
+    pthread_mutex_lock(&L->mu);
+    if (!L->has_flusher) {
+        if (!(L->fctx = pm_ctx_new()) ||
+            pthread_create(&L->flusher, NULL, flusher_main, L) != 0) {
+            pm_ctx_free(L->fctx);
+            L->fctx = NULL;
+            pthread_mutex_unlock(&L->mu);
+            int rc = pm_err(ctx, PM_ENOMEM, "cannot start the audit log's flusher thread");
+            wait_durable(L, ctx, req);
+            pending_free(req);
+            return rc;
+        }
+        L->has_flusher = 1;
+    }
+    pthread_mutex_unlock(&L->mu);
+    int rc;
+    pm_audit_pending_t *p = result_new(ctx, &req->rec, outcome, n_individuals, result_size,
+                                       used, &rc);
+    if (!p) {
+        wait_durable(L, ctx, req);
+        pending_free(req);
+        return rc;
+    }
+    p->ref = req;
+    p->rec.ref_rec = &req->rec;
+    p->done = done;
+    p->done_arg = arg;
+    enqueue(L, p);
+    return 0;
+}
+
+/* One entry on a log of its own, committed before returning. */
+static int append_one(pm_store_t *st, pm_audit_pending_t *p, int64_t *id)
+{
+    pm_audit_log_t *L = NULL;
+    int rc = pm_audit_log_open(st, &L);
+    if (rc == 0) {
+        enqueue(L, p);
+        rc = wait_durable(L, pm_store_ctx(st), p);
+        if (rc == 0 && id)
+            *id = p->rec.id;
+        pm_audit_log_close(L);
+    }
+    pending_free(p);
+    return rc;
+}
+
+int pm_audit_append(pm_store_t *st, const pm_audit_entry_t *e, int64_t *entry_id)
+{
+    pm_ctx_t *ctx = pm_store_ctx(st);
+    int rc = check_entry(ctx, e);
+    if (rc < 0)
+        return rc;
+    pm_audit_pending_t *p = request_new(e);
+    if (!p)
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    return append_one(st, p, entry_id);
 }
 
 struct req_copy {
@@ -304,30 +679,14 @@ int pm_audit_complete_ex(pm_store_t *st, int64_t entry_id, const char *outcome,
     int rc = pm_cataudit_get(st, entry_id, copy_req, c);
     if (rc == 0 || (rc > 0 && strcmp(c->kind, "request") != 0))
         rc = pm_err(ctx, PM_ENOTFOUND, "no audit request entry %lld", (long long)entry_id);
-    uint8_t *blob = NULL;
-    size_t blen = 0;
-    int64_t n_used = 0;
-    if (rc >= 0 && used && (rc = encode_used(used, &blob, &blen, &n_used)) < 0)
-        rc = pm_err(ctx, PM_ENOMEM, "out of memory");
-    if (rc >= 0) {
-        pm_cataudit_rec_t r;
-        memset(&r, 0, sizeof r);
-        r.kind = "result";
-        r.who = c->who;
-        r.tier = c->tier;
-        r.project = c->project;
-        r.command = c->command;
-        r.query = "";
-        r.ref = entry_id;
-        r.outcome = outcome ? outcome : "ok";
-        r.n_individuals = n_individuals;
-        r.result_size = result_size;
-        r.n_used = n_used;
-        r.used = blob;
-        r.used_len = blen;
-        rc = append(st, &r, result_id);
+    if (rc > 0) {
+        pm_cataudit_rec_t req = {.id = entry_id, .who = c->who, .tier = c->tier,
+                                 .project = c->project, .command = c->command};
+        pm_audit_pending_t *p = result_new(ctx, &req, outcome, n_individuals, result_size, used,
+                                           &rc);
+        if (p)
+            rc = append_one(st, p, result_id);
     }
-    free(blob);
     free(c);
     return rc;
 }

@@ -1,7 +1,9 @@
 /*
- * cat_audit.c - the audit table (see cat_audit.h) and schema part
- * pm_schema_audit_v1, which also carries the access tables of
- * cat_access.h (one weak schema symbol for the whole access module).
+ * cat_audit.c - the audit database STORE/audit/audit.db (see cat_audit.h)
+ * and schema part pm_schema_audit_v1 of the catalog, which now carries only
+ * the access tables of cat_access.h (one weak schema symbol for the whole
+ * access module); stores made before the move also hold a legacy `audit`
+ * table there, copied into audit.db on first open.
  *
  * The table has no UPDATE or DELETE path in the library: completion of a
  * request is a second entry. Triggers refuse UPDATE and DELETE as a
@@ -9,38 +11,45 @@
  * can drop them), which is what the hash chain and the head witness are
  * for.
  */
+#include <errno.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog/cat_access.h"
 #include "catalog/cat_audit.h"
 #include "catalog/catalog.h"
+#include "core/fileio.h"
 
-const char pm_schema_audit_v1[] =
-    PM_SCHEMA_ACCESS_SQL
-    "CREATE TABLE audit("
-    "  id INTEGER PRIMARY KEY,"
-    "  kind TEXT NOT NULL,"
-    "  at TEXT NOT NULL,"
-    "  who TEXT NOT NULL,"
-    "  tier TEXT NOT NULL,"
-    "  project TEXT NOT NULL,"
-    "  command TEXT NOT NULL,"
-    "  query TEXT NOT NULL,"
-    "  ref INTEGER NOT NULL,"
-    "  outcome TEXT NOT NULL,"
-    "  n_individuals INTEGER NOT NULL,"
-    "  result_size INTEGER NOT NULL,"
-    "  n_used INTEGER NOT NULL,"
-    "  used BLOB,"
-    "  prev TEXT NOT NULL,"
-    "  hash TEXT NOT NULL);"
-    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+#define AUDIT_TABLE_SQL                                                                      \
+    "CREATE TABLE IF NOT EXISTS audit("                                                      \
+    "  id INTEGER PRIMARY KEY,"                                                              \
+    "  kind TEXT NOT NULL,"                                                                  \
+    "  at TEXT NOT NULL,"                                                                    \
+    "  who TEXT NOT NULL,"                                                                   \
+    "  tier TEXT NOT NULL,"                                                                  \
+    "  project TEXT NOT NULL,"                                                               \
+    "  command TEXT NOT NULL,"                                                               \
+    "  query TEXT NOT NULL,"                                                                 \
+    "  ref INTEGER NOT NULL,"                                                                \
+    "  outcome TEXT NOT NULL,"                                                               \
+    "  n_individuals INTEGER NOT NULL,"                                                      \
+    "  result_size INTEGER NOT NULL,"                                                        \
+    "  n_used INTEGER NOT NULL,"                                                             \
+    "  used BLOB,"                                                                           \
+    "  prev TEXT NOT NULL,"                                                                  \
+    "  hash TEXT NOT NULL);"                                                                 \
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "                  \
+    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"                      \
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "                  \
     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
-    "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+
+/* The audit table itself lives in audit.db since the log got its own file. */
+const char pm_schema_audit_v1[] = PM_SCHEMA_ACCESS_SQL;
 
 #define AUDIT_COLS                                                                           \
     "id, kind, at, who, tier, project, command, query, ref, outcome, n_individuals, "       \
@@ -76,120 +85,228 @@ static void rec_row(sqlite3_stmt *q, pm_cataudit_rec_t *r, int with_used)
     }
 }
 
+struct pm_cataudit_db {
+    sqlite3 *db;
+    sqlite3_stmt *last, *ins;
+    char path[PATH_MAX];
+    char store[PATH_MAX]; /* for messages */
+};
+
 static int dberr(pm_store_t *st, sqlite3 *db, const char *what)
 {
     return pm_err(pm_store_ctx(st), PM_EIO, "audit log of '%s': %s: %s", pm_store_path(st),
-                  what, sqlite3_errmsg(db));
+                  what, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
-int pm_cataudit_append(pm_store_t *st, pm_cataudit_rec_t *rec,
-                       void (*seal)(pm_cataudit_rec_t *rec))
+static int open_db(pm_store_t *st, const char *path, int flags, sqlite3 **out)
 {
-    sqlite3 *db = NULL;
-    int own = 0;
-    if (st->writable) {
-        if (st->in_txn)
-            return pm_err(st->ctx, PM_EINTERNAL,
-                          "the audit log cannot be written inside another transaction");
-        db = st->db;
-    } else {
-        char path[PATH_MAX];
-        if (snprintf(path, sizeof path, "%s/%s", st->path, PM_STORE_CATALOG) >= (int)sizeof path)
-            return pm_err(st->ctx, PM_ELIMIT, "store path too long");
-        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK) {
-            int rc = pm_err(st->ctx, PM_EIO, "cannot open the audit log of '%s': %s", st->path,
-                            db ? sqlite3_errmsg(db) : "out of memory");
-            sqlite3_close(db);
-            return rc;
-        }
-        own = 1;
-        sqlite3_busy_timeout(db, 60000);
-        if (sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
-            int rc = dberr(st, db, "set up");
-            sqlite3_close(db);
-            return rc;
-        }
+    *out = NULL;
+    if (sqlite3_open_v2(path, out, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = dberr(st, *out, "open");
+        sqlite3_close(*out);
+        *out = NULL;
+        return rc;
     }
-    int rc = 0;
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = dberr(st, db, "begin");
-        goto out_close;
-    }
-    if (sqlite3_prepare_v2(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", -1, &q,
-                           NULL) != SQLITE_OK) {
-        rc = dberr(st, db, "read the last entry");
-        goto out_rollback;
-    }
-    int s = sqlite3_step(q);
-    if (s == SQLITE_ROW) {
-        rec->id = sqlite3_column_int64(q, 0) + 1;
-        snprintf(rec->prev, sizeof rec->prev, "%s", txt(q, 1));
-    } else if (s == SQLITE_DONE) {
-        rec->id = 1;
-        memset(rec->prev, '0', 64);
-        rec->prev[64] = '\0';
-    } else {
-        rc = dberr(st, db, "read the last entry");
-        goto out_rollback;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    seal(rec);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO audit(id, kind, at, who, tier, project, command, query, "
-                           "ref, outcome, n_individuals, result_size, n_used, prev, hash, used) "
-                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
-                           -1, &q, NULL) != SQLITE_OK) {
-        rc = dberr(st, db, "append");
-        goto out_rollback;
-    }
-    sqlite3_bind_int64(q, 1, rec->id);
-    const char *t[] = {rec->kind, rec->at, rec->who, rec->tier, rec->project, rec->command,
-                       rec->query};
-    for (int i = 0; i < 7; i++)
-        sqlite3_bind_text(q, 2 + i, t[i] ? t[i] : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 9, rec->ref);
-    sqlite3_bind_text(q, 10, rec->outcome ? rec->outcome : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 11, rec->n_individuals);
-    sqlite3_bind_int64(q, 12, rec->result_size);
-    sqlite3_bind_int64(q, 13, rec->n_used);
-    sqlite3_bind_text(q, 14, rec->prev, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 15, rec->hash, -1, SQLITE_STATIC);
-    if (rec->used && rec->used_len)
-        sqlite3_bind_blob(q, 16, rec->used, (int)rec->used_len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(q, 16);
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        rc = dberr(st, db, "append");
-        goto out_rollback;
-    }
-    sqlite3_finalize(q);
-    q = NULL;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = dberr(st, db, "commit");
-        goto out_rollback;
-    }
-    goto out_close;
+    sqlite3_busy_timeout(*out, 60000);
+    return 0;
+}
 
-out_rollback:
-    sqlite3_finalize(q);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-out_close:
-    if (own)
-        sqlite3_close(db);
+/* Copies the legacy catalog table, when there is one, into a new database
+ * at tmp. */
+static int migrate_into(pm_store_t *st, const char *tmp)
+{
+    sqlite3 *db = NULL, *cat = pm_catalog_db(st);
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    int rc = open_db(st, tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db);
+    if (rc < 0)
+        return rc;
+    if (sqlite3_exec(db, "PRAGMA synchronous=FULL; BEGIN; " AUDIT_TABLE_SQL, NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        rc = dberr(st, db, "create");
+        goto out;
+    }
+    /* a legacy table exists when this prepares */
+    if (sqlite3_prepare_v2(cat,
+                           "SELECT id, kind, at, who, tier, project, command, query, ref, "
+                           "outcome, n_individuals, result_size, n_used, used, prev, hash "
+                           "FROM audit ORDER BY id",
+                           -1, &sel, NULL) == SQLITE_OK) {
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO audit(id, kind, at, who, tier, project, command, "
+                               "query, ref, outcome, n_individuals, result_size, n_used, used, "
+                               "prev, hash) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+                               "?14,?15,?16)",
+                               -1, &ins, NULL) != SQLITE_OK) {
+            rc = dberr(st, db, "copy the catalog's audit table");
+            goto out;
+        }
+        int s;
+        while ((s = sqlite3_step(sel)) == SQLITE_ROW) {
+            for (int c = 0; c < 16; c++)
+                sqlite3_bind_value(ins, c + 1, sqlite3_column_value(sel, c));
+            if (sqlite3_step(ins) != SQLITE_DONE) {
+                rc = dberr(st, db, "copy the catalog's audit table");
+                goto out;
+            }
+            sqlite3_reset(ins);
+        }
+        if (s != SQLITE_DONE) {
+            rc = dberr(st, cat, "read the catalog's audit table");
+            goto out;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = dberr(st, db, "commit");
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Creates STORE/audit/audit.db when it does not exist yet: built under a
+ * temporary name, then hard-linked into place, which fails harmlessly when
+ * another process got there first. */
+static int ensure_db(pm_store_t *st, const char *path)
+{
+    pm_ctx_t *ctx = pm_store_ctx(st);
+    if (access(path, F_OK) == 0)
+        return 0;
+    char dir[PATH_MAX], tmp[PATH_MAX + 32];
+    int rc = pm_path(ctx, dir, sizeof dir, "%s/audit", pm_store_path(st));
+    if (rc < 0 || (rc = pm_mkdir_p(ctx, dir)) < 0)
+        return rc;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    unlink(tmp);
+    if ((rc = migrate_into(st, tmp)) == 0) {
+        if (link(tmp, path) != 0 && errno != EEXIST)
+            rc = pm_err(ctx, PM_EIO, "cannot create '%s': %s", path, strerror(errno));
+        else
+            rc = pm_fsync_dir(ctx, dir);
+    }
+    unlink(tmp);
+    return rc;
+}
+
+int pm_cataudit_open(pm_store_t *st, pm_cataudit_db_t **out)
+{
+    *out = NULL;
+    pm_cataudit_db_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return pm_err(pm_store_ctx(st), PM_ENOMEM, "out of memory");
+    int rc = pm_path(pm_store_ctx(st), a->path, sizeof a->path, "%s/%s", pm_store_path(st),
+                     PM_AUDIT_DB);
+    snprintf(a->store, sizeof a->store, "%s", pm_store_path(st));
+    if (rc == 0)
+        rc = ensure_db(st, a->path);
+    if (rc == 0)
+        rc = open_db(st, a->path, SQLITE_OPEN_READWRITE, &a->db);
+    if (rc == 0 && (sqlite3_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
+                                 NULL, NULL, NULL) != SQLITE_OK ||
+                    sqlite3_prepare_v2(a->db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+                                       -1, &a->last, NULL) != SQLITE_OK ||
+                    sqlite3_prepare_v2(a->db,
+                                       "INSERT INTO audit(id, kind, at, who, tier, project, "
+                                       "command, query, ref, outcome, n_individuals, "
+                                       "result_size, n_used, prev, hash, used) "
+                                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                                       "?15,?16)",
+                                       -1, &a->ins, NULL) != SQLITE_OK))
+        rc = dberr(st, a->db, "set up");
+    if (rc < 0) {
+        pm_cataudit_close(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+void pm_cataudit_close(pm_cataudit_db_t *a)
+{
+    if (!a)
+        return;
+    sqlite3_finalize(a->last);
+    sqlite3_finalize(a->ins);
+    sqlite3_close(a->db);
+    free(a);
+}
+
+static int commit_err(pm_cataudit_db_t *a, const char *what, char *err, size_t cap)
+{
+    snprintf(err, cap, "audit log of '%s': %s: %s", a->store, what, sqlite3_errmsg(a->db));
+    return PM_EIO;
+}
+
+int pm_cataudit_commit(pm_cataudit_db_t *a, pm_cataudit_rec_t **recs, size_t n,
+                       void (*seal)(pm_cataudit_rec_t *rec), char *err, size_t errcap)
+{
+    if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return commit_err(a, "begin", err, errcap);
+    int rc = 0;
+    int64_t id = 0;
+    char prev[65];
+    int s = sqlite3_step(a->last);
+    if (s == SQLITE_ROW) {
+        id = sqlite3_column_int64(a->last, 0);
+        snprintf(prev, sizeof prev, "%s", txt(a->last, 1));
+    } else if (s == SQLITE_DONE) {
+        memset(prev, '0', 64);
+        prev[64] = '\0';
+    } else {
+        rc = commit_err(a, "read the last entry", err, errcap);
+    }
+    sqlite3_reset(a->last);
+    sqlite3_stmt *q = a->ins;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        pm_cataudit_rec_t *rec = recs[i];
+        rec->id = ++id;
+        memcpy(rec->prev, prev, sizeof prev);
+        if (rec->ref_rec)
+            rec->ref = rec->ref_rec->id;
+        seal(rec);
+        memcpy(prev, rec->hash, sizeof prev);
+        sqlite3_bind_int64(q, 1, rec->id);
+        const char *t[] = {rec->kind, rec->at, rec->who, rec->tier, rec->project, rec->command,
+                           rec->query};
+        for (int k = 0; k < 7; k++)
+            sqlite3_bind_text(q, 2 + k, t[k] ? t[k] : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 9, rec->ref);
+        sqlite3_bind_text(q, 10, rec->outcome ? rec->outcome : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 11, rec->n_individuals);
+        sqlite3_bind_int64(q, 12, rec->result_size);
+        sqlite3_bind_int64(q, 13, rec->n_used);
+        sqlite3_bind_text(q, 14, rec->prev, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 15, rec->hash, -1, SQLITE_STATIC);
+        if (rec->used && rec->used_len)
+            sqlite3_bind_blob(q, 16, rec->used, (int)rec->used_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 16);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            rc = commit_err(a, "append", err, errcap);
+        sqlite3_reset(q);
+        sqlite3_clear_bindings(q);
+    }
+    if (rc == 0 && sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = commit_err(a, "commit", err, errcap);
+    if (rc < 0)
+        sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
 
 static int iter(pm_store_t *st, const char *sql, int64_t arg, int with_used,
                 int (*fn)(void *ud, const pm_cataudit_rec_t *r), void *ud, int *nrows)
 {
+    pm_cataudit_db_t *a;
+    int rc = pm_cataudit_open(st, &a);
+    if (rc < 0)
+        return rc;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return pm_catalog_sqlerr(st, "read the audit log");
+    if (sqlite3_prepare_v2(a->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        rc = dberr(st, a->db, "read");
+        pm_cataudit_close(a);
+        return rc;
+    }
     sqlite3_bind_int64(q, 1, arg);
-    int rc;
     int n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         pm_cataudit_rec_t r;
@@ -198,8 +315,9 @@ static int iter(pm_store_t *st, const char *sql, int64_t arg, int with_used,
         if ((rc = fn(ud, &r)) < 0)
             break;
     }
-    rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : pm_catalog_sqlerr(st, "read the audit log");
+    rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : dberr(st, a->db, "read");
     sqlite3_finalize(q);
+    pm_cataudit_close(a);
     if (nrows)
         *nrows = n;
     return rc;
@@ -233,17 +351,21 @@ int pm_cataudit_get(pm_store_t *st, int64_t id, int (*fn)(void *ud, const pm_cat
 
 int pm_cataudit_count(pm_store_t *st, int64_t *n, int64_t *last_id)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*), coalesce(max(id), 0) FROM audit", -1, &q,
-                           NULL) != SQLITE_OK)
-        return pm_catalog_sqlerr(st, "count audit entries");
-    int rc = 0;
-    if (sqlite3_step(q) == SQLITE_ROW) {
+    *n = *last_id = 0;
+    pm_cataudit_db_t *a;
+    int rc = pm_cataudit_open(st, &a);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(a->db, "SELECT count(*), coalesce(max(id), 0) FROM audit", -1, &q,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(q) != SQLITE_ROW) {
+        rc = dberr(st, a->db, "count entries");
+    } else {
         *n = sqlite3_column_int64(q, 0);
         *last_id = sqlite3_column_int64(q, 1);
-    } else {
-        rc = pm_catalog_sqlerr(st, "count audit entries");
     }
     sqlite3_finalize(q);
+    pm_cataudit_close(a);
     return rc;
 }

@@ -1,15 +1,18 @@
 /*
- * cat_audit.h - the audit table in the catalog. Internal to libpromise:
- * src/access computes the chain (canonical form, SHA-256) and calls these
- * for storage only.
+ * cat_audit.h - the audit log's own SQLite database, STORE/audit/audit.db
+ * (WAL, synchronous=FULL), apart from the catalog so that appending never
+ * waits for the catalog's write lock (an ingest). Internal to libpromise:
+ * src/access computes the chain (canonical form, SHA-256), batches appends
+ * (group commit) and writes the head witness; this file stores.
  *
  *   audit(id, kind, at, who, tier, project, command, query, ref, outcome,
  *         n_individuals, result_size, n_used, used, prev, hash)
  *
- * Appends are their own committed transactions: on the store's own
- * connection when it is writable (and not inside another transaction), or
- * on a short-lived read-write connection when the store handle is
- * read-only, so that queries are audited without the writer lock.
+ * A store made before the log had its own file kept the table in the
+ * catalog: the first open copies those rows into a new audit.db (built
+ * under a temporary name and linked into place, so two processes racing
+ * to migrate cannot lose an append). The catalog's old table is then
+ * left alone.
  */
 #ifndef PM_CATALOG_CAT_AUDIT_H
 #define PM_CATALOG_CAT_AUDIT_H
@@ -19,22 +22,37 @@
 
 #include "promise/store.h"
 
-typedef struct pm_cataudit_rec {
+#define PM_AUDIT_DB "audit/audit.db"
+
+typedef struct pm_cataudit_rec pm_cataudit_rec_t;
+struct pm_cataudit_rec {
     int64_t id;
     const char *kind, *at, *who, *tier, *project, *command, *query;
     int64_t ref;
+    const pm_cataudit_rec_t *ref_rec; /* when set: ref = ref_rec->id at commit */
     const char *outcome;
     int64_t n_individuals, result_size, n_used;
     const void *used; /* encoded individual list (see src/access/audit.c), may be NULL */
     size_t used_len;
     char prev[65], hash[65];
-} pm_cataudit_rec_t;
+};
 
-/* Appends rec: in one write transaction, reads the last entry (id, hash),
- * sets rec->id = last + 1 and rec->prev, calls seal(rec) to fill
- * rec->hash, inserts and commits. */
-int pm_cataudit_append(pm_store_t *st, pm_cataudit_rec_t *rec,
-                       void (*seal)(pm_cataudit_rec_t *rec));
+/* An open audit database: one connection with its prepared statements. Not
+ * for concurrent use (src/access serialises its writers). */
+typedef struct pm_cataudit_db pm_cataudit_db_t;
+
+/* Opens (creating or migrating when needed) the audit database of st. */
+int pm_cataudit_open(pm_store_t *st, pm_cataudit_db_t **out);
+void pm_cataudit_close(pm_cataudit_db_t *db);
+
+/* Appends recs[0..n) in one write transaction (BEGIN IMMEDIATE): reads the
+ * last entry (id, hash), then for each record in order sets id and prev
+ * (and ref from ref_rec), calls seal(rec) to fill rec->hash and inserts;
+ * commits. On failure nothing is appended and the message is in err. */
+int pm_cataudit_commit(pm_cataudit_db_t *db, pm_cataudit_rec_t **recs, size_t n,
+                       void (*seal)(pm_cataudit_rec_t *rec), char *err, size_t errcap);
+
+/* Reading, each on a connection of its own (errors on st's context). */
 /* Entries with id > after in id order; with_used loads the used blob. */
 int pm_cataudit_each(pm_store_t *st, int64_t after, int with_used,
                      int (*fn)(void *ud, const pm_cataudit_rec_t *r), void *ud);

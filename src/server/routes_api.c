@@ -276,3 +276,10 @@ int srv_api_openapi(srv_req_t *r)
     r->raw = pm_srv_openapi;
     return 0;
 }
+
+/* ---- for the browser UI's routes (routes_ui.c) ---- */
+
+json_t *srv_freq_json(const pm_policy_t *pol, int64_t ac, int64_t an, int has_hom, int64_t hom)
+{
+    return freq_json(pol, ac, an, has_hom, hom);
+}

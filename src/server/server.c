@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "promise/audit.h"
 #include "server/server_int.h"
@@ -47,6 +48,9 @@ struct pm_server {
     int npool;
     pthread_mutex_t rate_mu;
     rate_slot_t *rate;
+    pm_audit_log_t *audit; /* shared by the workers: group commit */
+    int n_suspended;       /* connections waiting for the audit log (atomic) */
+    int closing;           /* set by pm_server_close (atomic) */
 };
 
 /* ---- routes ---- */
@@ -80,6 +84,31 @@ const srv_route_t pm_srv_routes[] = {
      "individuals matching filters (ICD-10, sex)"},
     {"POST", BEACON "/individuals", srv_beacon_individuals, PM_TIER_PUBLIC, 1,
      "individuals matching filters, request body"},
+    /* ---- the browser UI (routes_ui.c, docs/ui.md) ---- */
+    {"GET", "/", srv_ui_index, PM_TIER_PUBLIC, 0, "the browser UI"},
+    {"GET", "/ui/{}", srv_ui_asset, PM_TIER_PUBLIC, 0, "the browser UI's static files"},
+    {"GET", "/api/v1/me", srv_ui_me, PM_TIER_PUBLIC, 0,
+     "the caller's user, tier, projects and what the tier may see"},
+    {"GET", "/api/v1/search", srv_ui_search, PM_TIER_PUBLIC, 0,
+     "resolve CHR:POS:REF:ALT, CHR:POS, rsID or a region to variants"},
+    {"GET", "/api/v1/freq/{}", srv_ui_variant, PM_TIER_PUBLIC, 0,
+     "allele frequency of CHROM-POS-REF-ALT by sex, county and source"},
+    {"GET", "/api/v1/region", srv_ui_region, PM_TIER_PUBLIC, 0,
+     "allele frequencies of the variants in a region, paged"},
+    {"GET", "/api/v1/cohorts", srv_ui_cohorts, PM_TIER_PROJECT, 0, "a project's saved cohorts"},
+    {"POST", "/api/v1/cohorts", srv_ui_cohort_save, PM_TIER_PROJECT, 0,
+     "save a cohort expression for a project"},
+    {"GET", "/api/v1/gwas", srv_ui_gwas_list, PM_TIER_REGISTERED, 0,
+     "the stored GWAS runs (STORE/results)"},
+    {"GET", "/api/v1/gwas/{}", srv_ui_gwas_get, PM_TIER_REGISTERED, 0,
+     "one GWAS result table (TSV)"},
+    {"GET", "/api/v1/omics/features", srv_ui_omics_features, PM_TIER_REGISTERED, 0,
+     "the features of an assay"},
+    {"GET", "/api/v1/omics/values", srv_ui_omics_values, PM_TIER_REGISTERED, 0,
+     "a feature's distribution in a cohort; per-individual trajectories for the project tier"},
+    {"GET", "/api/v1/projects", srv_ui_projects, PM_TIER_STEWARD, 0, "projects, users and grants"},
+    {"GET", "/api/v1/audit", srv_ui_audit, PM_TIER_STEWARD, 0,
+     "the audit log, newest first, with its verification status"},
 };
 const size_t pm_srv_nroutes = sizeof pm_srv_routes / sizeof *pm_srv_routes;
 
@@ -199,20 +228,32 @@ static int rate_ok(pm_server_t *s, const char *key)
 /* ---- connections ---- */
 
 typedef struct conn {
+    pm_server_t *srv;
     char *uri;
     char *body;
     size_t body_len, body_cap;
     int started;
     int too_big;
+    /* an answer waiting, suspended, for its audit entries (group commit) */
+    struct MHD_Connection *con;
+    int waiting;             /* suspended until the audit log calls back */
+    int ready;               /* the log called back: audit_ok says how it went */
+    int audit_ok;
+    int status;
+    const char *resp;        /* the answer's body: resp_owned, or static */
+    char *resp_owned;
+    size_t resp_len;
+    const char *content_type;
 } conn_t;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    (void)cls;
-    (void)con;
     conn_t *c = calloc(1, sizeof *c);
-    if (c)
+    if (c) {
+        c->srv = cls;
         c->uri = strdup(uri ? uri : "");
+        c->con = con;
+    }
     return c;
 }
 
@@ -226,19 +267,21 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     if (c) {
         free(c->uri);
         free(c->body);
+        free(c->resp_owned);
         free(c);
     }
     *con_cls = NULL;
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *con, int status, const char *text,
-                                 size_t len, int copy)
+                                 size_t len, int copy, const char *content_type)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         len, (void *)text, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Content-Type",
+                            content_type ? content_type : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (status == 405)
         MHD_add_response_header(resp, "Allow", "GET, POST");
@@ -289,6 +332,29 @@ static void audit_query(const conn_t *c, char *buf, size_t cap)
     for (char *p = buf; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
+}
+
+/* The audit log's flusher: the connection's entries are durable (ok) or
+ * failed; the connection resumes and on_request sends what is kept. */
+static void on_audited(void *arg, int ok)
+{
+    conn_t *c = arg;
+    pm_server_t *s = c->srv;
+    __atomic_store_n(&c->audit_ok, ok, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->ready, 1, __ATOMIC_RELEASE);
+    MHD_resume_connection(c->con);
+    __atomic_sub_fetch(&s->n_suspended, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The kept answer, once its audit entries are durable. */
+static enum MHD_Result send_kept(struct MHD_Connection *con, conn_t *c)
+{
+    static const char withheld[] = "{\"error\":{\"status\":500,\"message\":\"the request "
+                                   "could not be audited, so it is not answered\"}}";
+    c->waiting = 0;
+    if (!__atomic_load_n(&c->audit_ok, __ATOMIC_RELAXED))
+        return send_json(con, 500, withheld, sizeof withheld - 1, 0, NULL);
+    return send_json(con, c->status, c->resp ? c->resp : "", c->resp_len, 1, c->content_type);
 }
 
 static enum MHD_Result answer(pm_server_t *s, struct MHD_Connection *con, conn_t *c,
@@ -359,8 +425,9 @@ static enum MHD_Result answer(pm_server_t *s, struct MHD_Connection *con, conn_t
         refused = 1;
     }
 
-    /* 3. the audit entry, before anything is answered */
-    int64_t audit_id = 0;
+    /* 3. the audit entry, queued before anything is worked on (it becomes
+     * durable together with the result entry, below) */
+    pm_audit_pending_t *audit_req = NULL;
     snprintf(command, sizeof command, "%s %.100s", method, r.path ? r.path : "?");
     audit_query(c, query, sizeof query);
     pm_audit_entry_t e = {.who = r.who ? r.who->user : "anonymous",
@@ -368,10 +435,9 @@ static enum MHD_Result answer(pm_server_t *s, struct MHD_Connection *con, conn_t
                           .project = r.q && r.q->n ? pm_http_query_get(r.q, "project") : NULL,
                           .command = command,
                           .query = query};
-    if (pm_audit_append(r.st, &e, &audit_id) < 0) {
+    if (pm_audit_log_request(s->audit, r.ctx, &e, &audit_req) < 0) {
         srv_error(&r, 500, "the request could not be audited, so it is not answered");
         refused = 1;
-        audit_id = 0;
     }
 
     /* 4. the answer */
@@ -380,7 +446,7 @@ static enum MHD_Result answer(pm_server_t *s, struct MHD_Connection *con, conn_t
     char *text = NULL;
     size_t len = 0;
     if (r.raw) {
-        len = strlen(r.raw);
+        len = r.raw_len ? r.raw_len : strlen(r.raw);
     } else if (r.json) {
         text = json_dumps(r.json, JSON_COMPACT);
         len = text ? strlen(text) : 0;
@@ -390,13 +456,60 @@ static enum MHD_Result answer(pm_server_t *s, struct MHD_Connection *con, conn_t
         text = strdup("{\"error\":{\"status\":500,\"message\":\"internal error\"}}");
         len = text ? strlen(text) : 0;
     }
-    if (audit_id > 0)
-        pm_audit_complete_ex(r.st, audit_id, r.status < 300 ? "ok" : refused ? "refused" : "error",
-                             r.n_individuals, (int64_t)len, r.used, NULL);
-    pool_put(s, slot);
-    enum MHD_Result ret = r.raw ? send_json(con, r.status, r.raw, len, 0)
-                                : send_json(con, r.status, text ? text : "", len, 1);
+    /* Both entries durable (group commit) before the answer leaves: the
+     * answer is kept on the connection, which is suspended until the audit
+     * log's flusher calls back (the worker goes on to other connections);
+     * when they cannot be written, the answer is withheld. */
+    enum MHD_Result ret = MHD_YES;
+    /* counted before closing is read: pm_server_close waits for every
+     * suspended connection before it stops the daemon */
+    __atomic_add_fetch(&s->n_suspended, 1, __ATOMIC_SEQ_CST);
+    if (audit_req && __atomic_load_n(&s->closing, __ATOMIC_SEQ_CST)) {
+        __atomic_sub_fetch(&s->n_suspended, 1, __ATOMIC_SEQ_CST);
+        /* shutting down: wait here instead */
+        if (pm_audit_log_result(s->audit, r.ctx, audit_req,
+                                r.status < 300 ? "ok" : refused ? "refused" : "error",
+                                r.n_individuals, (int64_t)len, r.used, NULL) < 0) {
+            free(text);
+            free(r.raw_owned);
+            r.raw_owned = NULL;
+            r.raw = NULL;
+            r.status = 500;
+            text = strdup("{\"error\":{\"status\":500,\"message\":\"the request could not "
+                          "be audited, so it is not answered\"}}");
+            len = text ? strlen(text) : 0;
+        }
+        audit_req = NULL;
+        pool_put(s, slot);
+        ret = r.raw ? send_json(con, r.status, r.raw, len, r.raw_owned != NULL, r.content_type)
+                    : send_json(con, r.status, text ? text : "", len, 1, NULL);
+    } else if (audit_req) {
+        c->status = r.status;
+        c->content_type = r.raw ? r.content_type : NULL;
+        c->resp_len = len;
+        if (r.raw) {
+            c->resp = r.raw;
+            c->resp_owned = r.raw_owned;
+            r.raw_owned = NULL;
+        } else {
+            c->resp = c->resp_owned = text;
+            text = NULL;
+        }
+        c->waiting = 1;
+        MHD_suspend_connection(con);
+        if (pm_audit_log_result_async(s->audit, r.ctx, audit_req,
+                                      r.status < 300 ? "ok" : refused ? "refused" : "error",
+                                      r.n_individuals, (int64_t)len, r.used, on_audited, c) < 0)
+            on_audited(c, 0);
+        pool_put(s, slot);
+    } else {
+        __atomic_sub_fetch(&s->n_suspended, 1, __ATOMIC_SEQ_CST);
+        pool_put(s, slot);
+        ret = r.raw ? send_json(con, r.status, r.raw, len, r.raw_owned != NULL, r.content_type)
+                    : send_json(con, r.status, text ? text : "", len, 1, NULL);
+    }
     free(text);
+    free(r.raw_owned);
     json_decref(r.json);
     pm_bitset_free(r.used);
     free(q);
@@ -415,6 +528,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     conn_t *c = *con_cls;
     if (!c || !c->uri)
         return MHD_NO;
+    if (c->waiting) {
+        *upload_data_size = 0;
+        if (!__atomic_load_n(&c->ready, __ATOMIC_ACQUIRE))
+            return MHD_YES; /* not resumed by us: keep waiting */
+        return send_kept(con, c);
+    }
     if (!c->started) {
         c->started = 1;
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
@@ -536,9 +655,14 @@ int pm_server_open(pm_ctx_t *ctx, const char *store_path, const pm_server_opts_t
         return rc;
     }
     s->k = pol.k;
+    if ((rc = pm_audit_log_open(s->pool[0].st, &s->audit)) < 0) {
+        pm_err(ctx, rc, "%s", pm_ctx_errmsg(s->pool[0].ctx));
+        pm_server_close(s);
+        return rc;
+    }
 
     s->d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
         on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o.threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)o.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header,
@@ -563,8 +687,20 @@ void pm_server_close(pm_server_t *s)
 {
     if (!s)
         return;
-    if (s->d)
+    if (s->d) {
+        /* no daemon may stop with suspended connections: let the audit log
+         * resume every waiting one first */
+        MHD_socket ls = MHD_quiesce_daemon(s->d);
+        if (ls != MHD_INVALID_SOCKET)
+            close(ls);
+        __atomic_store_n(&s->closing, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&s->n_suspended, __ATOMIC_SEQ_CST) > 0) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
         MHD_stop_daemon(s->d);
+    }
+    pm_audit_log_close(s->audit);
     for (int i = 0; s->pool && i < s->npool; i++) {
         pm_store_close(s->pool[i].st);
         pm_ctx_free(s->pool[i].ctx);

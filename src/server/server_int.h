@@ -54,6 +54,10 @@ struct srv_req {
     const char *raw;            /* static body (the OpenAPI document) */
     int64_t n_individuals;      /* for the audit log; -1 = not applicable */
     pm_bitset_t *used;          /* individuals an individual-level answer used (owned) */
+    /* the browser UI's answers (routes_ui.c) */
+    const char *content_type;   /* NULL = application/json */
+    size_t raw_len;             /* length of raw; 0 = strlen(raw) */
+    char *raw_owned;            /* raw, when the handler allocated it (freed after sending) */
 };
 
 /* Sets an error answer: {"error":{"status":N,"message":...}}, or the
@@ -99,5 +103,36 @@ typedef struct srv_freq_row {
  * NULL). fn returning <0 stops. */
 int srv_freq_each(srv_req_t *r, const char *region, const char *cohort, const char *by,
                   int (*fn)(void *ud, const srv_freq_row_t *row), void *ud);
+
+/* ---- the browser UI and the APIs only it needs (routes_ui.c) ---- */
+
+/* A frequency cell as freq_json releases it (routes_api.c). */
+json_t *srv_freq_json(const pm_policy_t *pol, int64_t ac, int64_t an, int has_hom, int64_t hom);
+
+int srv_ui_index(srv_req_t *r);
+int srv_ui_asset(srv_req_t *r);
+int srv_ui_me(srv_req_t *r);
+int srv_ui_search(srv_req_t *r);
+int srv_ui_variant(srv_req_t *r);
+int srv_ui_region(srv_req_t *r);
+int srv_ui_cohorts(srv_req_t *r);
+int srv_ui_cohort_save(srv_req_t *r);
+int srv_ui_gwas_list(srv_req_t *r);
+int srv_ui_gwas_get(srv_req_t *r);
+int srv_ui_omics_features(srv_req_t *r);
+int srv_ui_omics_values(srv_req_t *r);
+int srv_ui_projects(srv_req_t *r);
+int srv_ui_audit(srv_req_t *r);
+
+/* The UI's static files, embedded by CMake (ui_assets.c, generated from
+ * web/dist; an empty table when the UI was not built). */
+typedef struct srv_ui_file {
+    const char *name;         /* "index.html", "app.js", ... */
+    const char *content_type;
+    const unsigned char *data;
+    size_t len;
+} srv_ui_file_t;
+extern const srv_ui_file_t pm_srv_ui_files[];
+extern const size_t pm_srv_ui_nfiles;
 
 #endif

@@ -76,7 +76,7 @@ static int sql(pm_store_t *st, const char *q)
 {
     sqlite3 *db;
     char path[600];
-    snprintf(path, sizeof path, "%s/catalog.db", pm_store_path(st));
+    snprintf(path, sizeof path, "%s/audit/audit.db", pm_store_path(st));
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return -1;
     char *err = NULL;

@@ -80,13 +80,13 @@ run promise audit verify st
 
 # the log cannot take the result entry: no answer, no output files
 cp -r st r
-sqlite3 r/catalog.db "CREATE TRIGGER t_no_result BEFORE INSERT ON audit WHEN NEW.kind = 'result' BEGIN SELECT RAISE(ABORT, 'audit disk full'); END"
+sqlite3 r/audit/audit.db "CREATE TRIGGER t_no_result BEFORE INSERT ON audit WHEN NEW.kind = 'result' BEGIN SELECT RAISE(ABORT, 'audit disk full'); END"
 run promise omics r --assay olink --feature IL6 --sample first
 run promise count r --cohort 'icd10:I21'
 run gw r --pheno endpoint:I9_MI --covar sex -o nolog
 check "no gwas output without a result entry" bash -c '! ls nolog* 2>/dev/null | grep -q .'
 # ... nor the request entry: nothing is computed
-sqlite3 r/catalog.db "DROP TRIGGER t_no_result; CREATE TRIGGER t_no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit disk full'); END"
+sqlite3 r/audit/audit.db "DROP TRIGGER t_no_result; CREATE TRIGGER t_no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit disk full'); END"
 run promise omics r --assay olink --feature IL6 --summary
 run gw r --pheno endpoint:I9_MI --covar sex -o nolog2
 check "no gwas output without a request entry" bash -c '! ls nolog2* 2>/dev/null | grep -q .'

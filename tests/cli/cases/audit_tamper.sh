@@ -38,14 +38,14 @@ run promise audit person s $A
 run promise audit verify nostore
 
 # the guards refuse plain edits
-run bash -c "sqlite3 s/catalog.db \"UPDATE audit SET who='eve' WHERE id=1\" 2>&1 | grep -o 'the audit log is append-only'"
-run bash -c "sqlite3 s/catalog.db 'DELETE FROM audit WHERE id=8' 2>&1 | grep -o 'the audit log is append-only'"
+run bash -c "sqlite3 s/audit/audit.db \"UPDATE audit SET who='eve' WHERE id=1\" 2>&1 | grep -o 'the audit log is append-only'"
+run bash -c "sqlite3 s/audit/audit.db 'DELETE FROM audit WHERE id=8' 2>&1 | grep -o 'the audit log is append-only'"
 run promise audit verify s
 
 attack() {
     local name=$1 sql=$2
     rm -rf t && cp -r s t
-    sqlite3 t/catalog.db "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; $sql"
+    sqlite3 t/audit/audit.db "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; $sql"
     echo "# $name"
     run promise audit verify t
 }
@@ -66,7 +66,7 @@ attack "truncate everything" "DELETE FROM audit"
 rm -rf t && cp -r s t && rm t/audit/head
 echo "# remove the head witness"
 run promise audit verify t
-rm -rf t && cp -r s t && sqlite3 t/catalog.db "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id>6" && printf 'promise-audit-head v1 6 %s\n' "$(sqlite3 t/catalog.db 'SELECT hash FROM audit WHERE id=6')" > t/audit/head
+rm -rf t && cp -r s t && sqlite3 t/audit/audit.db "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id>6" && printf 'promise-audit-head v1 6 %s\n' "$(sqlite3 t/audit/audit.db 'SELECT hash FROM audit WHERE id=6')" > t/audit/head
 echo "# truncate and rewrite the witness too: only a head kept outside the store catches it"
 run promise audit verify t
 export HEAD=$(promise audit head s)
@@ -79,3 +79,13 @@ run promise audit verify s --head 8:abc
 promise audit person s --key a.key $B >/dev/null
 run bash -c 'promise audit verify s --head "$HEAD"'
 run promise audit verify s
+
+# a store from before the log had its own file kept it in the catalog:
+# the first open copies it into audit/audit.db, chain and all
+rm -rf t && cp -r s t
+sqlite3 t/catalog.db "ATTACH 't/audit/audit.db' AS a; CREATE TABLE audit AS SELECT * FROM a.audit;"
+rm t/audit/audit.db*
+echo "# legacy store: log in the catalog"
+run promise audit verify t
+run bash -c 'ls t/audit'
+run bash -c 'promise audit list t --last 1 | mask'
