@@ -90,6 +90,15 @@ int pm_gwas_attribute(pm_store_t *st, const char *name, const pm_cohort_opts_t *
  * cohort expression; characters other than [A-Za-z0-9_.-] become '_'. */
 void pm_gwas_pheno_tag(const char *spec, size_t i, char *buf, size_t cap);
 
+/* The covariate columns of a --covar list (as pm_gwas_opts_t.covar; pcN
+ * from the latest `promise pca` run) over n individuals with individual
+ * indices ind[]: *x is n x *k column-major, malloc'd for the caller
+ * (free()), NaN where an individual lacks a value; the expanded column
+ * names go comma-separated into names (may be NULL). ref_date as
+ * pm_gwas_opts_t. Source levels are those present among the n. */
+int pm_gwas_covariates(pm_store_t *st, const char *list, int ref_date, uint32_t n,
+                       const int64_t *ind, double **x, uint32_t *k, char *names, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

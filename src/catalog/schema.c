@@ -58,12 +58,14 @@ static const char *const migration_v1 =
  * module's tables. After the first release these become migrations.
  */
 extern const char pm_schema_genotype_v1[], pm_schema_registry_v1[], pm_schema_omics_v1[],
-    pm_schema_policy_v1[], pm_schema_audit_v1[];
+    pm_schema_policy_v1[], pm_schema_audit_v1[], pm_schema_ui_v1[],
+    pm_schema_pca_v1[];
 static const char pm_schema_identity_v1[] = ""; /* identity keeps its state in meta */
 
 static const char *const parts_v1[] = {
     migration_v1,          pm_schema_identity_v1, pm_schema_genotype_v1, pm_schema_registry_v1,
-    pm_schema_omics_v1,    pm_schema_policy_v1,   pm_schema_audit_v1,    NULL,
+    pm_schema_omics_v1,    pm_schema_policy_v1,   pm_schema_audit_v1,    pm_schema_ui_v1,
+    pm_schema_pca_v1,      NULL,
 };
 
 /* migrations[v] = the SQL parts that take the catalog to version v */
