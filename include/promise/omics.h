@@ -51,9 +51,11 @@ enum pm_omics_flag {
 
 /* Input formats and layouts. */
 enum pm_omics_format {
-    PM_OMICS_AUTO = 0,   /* Olink when the header has SampleID, OlinkID and NPX, else matrix */
+    PM_OMICS_AUTO = 0,   /* Olink when the header has SampleID, OlinkID and NPX; Olink wide
+                          * when a row starts with OlinkID; else matrix */
     PM_OMICS_MATRIX = 1, /* feature_id then one column per sample_id (or transposed) */
     PM_OMICS_OLINK = 2,  /* Olink NPX long format */
+    PM_OMICS_OLINK_WIDE = 3, /* Olink NPX wide layout (the spreadsheet saved as text) */
 };
 enum pm_omics_layout {
     PM_OMICS_FEATURES_BY_SAMPLES = 0, /* a row per feature (PRODUCT.md section 4) */
@@ -149,6 +151,18 @@ int pm_omics_values(pm_store_t *st, const char *assay, const char *feature,
                     const pm_bitset_t *cohort, const pm_omics_choice_t *choice, int want_names,
                     pm_omics_vals_t **out);
 void pm_omics_vals_free(pm_omics_vals_t *v);
+
+/*
+ * pm_omics_values (without names) for each of features[0..n) in turn,
+ * reading each batch's sample columns from the catalog once for all of
+ * them: fn(ud, i, v) gets feature i's values, valid during the call.
+ * Stops at the first error (of a feature, with its message, or a
+ * negative return of fn) and returns it; fn has then been called for the
+ * features before it. For analyses over many features (promise qtl).
+ */
+int pm_omics_values_each(pm_store_t *st, const char *assay, const char *const *features,
+                         size_t n, const pm_bitset_t *cohort, const pm_omics_choice_t *choice,
+                         int (*fn)(void *ud, size_t i, const pm_omics_vals_t *v), void *ud);
 
 /*
  * For the cohort language (omics:ASSAY:FEATURE>X and <X): ORs into out

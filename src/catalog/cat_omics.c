@@ -349,23 +349,29 @@ int pm_catom_feature_find(pm_store_t *st, int64_t assay, const char *key, int64_
         *feature_id = NULL;
     if (name)
         *name = NULL;
-    sqlite3_stmt *q;
-    int rc = prep(st,
-                  "SELECT id, feature_id, coalesce(name, ''), 0 FROM omics_feature "
-                  "WHERE assay = ?1 AND feature_id = ?2 "
-                  "UNION ALL SELECT id, feature_id, coalesce(name, ''), 1 FROM omics_feature "
-                  "WHERE assay = ?1 AND (feature_id = ?2 COLLATE NOCASE OR "
-                  "name = ?2 COLLATE NOCASE) "
-                  "AND feature_id <> ?2 "
-                  "ORDER BY 4, 2 LIMIT 3",
-                  &q, "read omics features");
-    if (rc < 0)
-        return rc;
-    sqlite3_bind_int64(q, 1, assay);
-    sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
-    int s, nrow = 0, exact = 0;
+    /* the exact id first (an index lookup); the case-insensitive scan of
+     * ids and names only when that misses */
+    static const char *const sql[2] = {
+        "SELECT id, feature_id, coalesce(name, ''), 0 FROM omics_feature "
+        "WHERE assay = ?1 AND feature_id = ?2 LIMIT 1",
+        "SELECT id, feature_id, coalesce(name, ''), 1 FROM omics_feature "
+        "WHERE assay = ?1 AND (feature_id = ?2 COLLATE NOCASE OR name = ?2 COLLATE NOCASE) "
+        "ORDER BY 2 LIMIT 3",
+    };
+    sqlite3_stmt *q = NULL;
+    int rc = 0, s = SQLITE_DONE;
+    for (int pass = 0; pass < 2; pass++) {
+        if ((rc = prep(st, sql[pass], &q, "read omics features")) < 0)
+            return rc;
+        sqlite3_bind_int64(q, 1, assay);
+        sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+        if ((s = sqlite3_step(q)) != SQLITE_DONE || pass == 1)
+            break;
+        sqlite3_finalize(q);
+    }
+    int nrow = 0, exact = 0;
     char ids[3][160] = {{0}};
-    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+    for (; s == SQLITE_ROW; s = sqlite3_step(q)) {
         if (nrow == 0) {
             *fid = sqlite3_column_int64(q, 0);
             exact = sqlite3_column_int(q, 3) == 0;

@@ -42,7 +42,7 @@ const pm_cli_cmd_t pm_cmd_ingest = {
     "                                            [--ignore-extra] [--skip-unknown]\n"
     "       promise ingest vcf        STORE FILE [--source NAME] [--callable BED]\n"
     "                                            [--skip-unknown-samples] [--threads N]\n"
-    "       promise ingest omics      STORE FILE --assay NAME [--format matrix|olink]\n"
+    "       promise ingest omics      STORE FILE --assay NAME [--format matrix|olink|olink-wide]\n"
     "\n"
     "Every ingest is one transaction: a bad row anywhere exits 2 with\n"
     "FILE:LINE:COL and leaves the store exactly as it was.\n"

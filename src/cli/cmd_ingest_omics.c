@@ -1,4 +1,4 @@
-/* cmd_ingest_omics.c - promise ingest omics STORE FILE --assay NAME [--format matrix|olink]
+/* cmd_ingest_omics.c - promise ingest omics STORE FILE --assay NAME [--format matrix|olink|olink-wide]
  * [--layout features-by-samples|samples-by-features] [--skip-unknown-samples].
  * Formats and policy: docs/omics.md. */
 #include <getopt.h>
@@ -32,9 +32,12 @@ int pm_cli_ingest_omics(int argc, char **argv)
             if (strcmp(optarg, "matrix") == 0)
                 o.format = PM_OMICS_MATRIX;
             else if (strcmp(optarg, "olink") == 0)
-                o.format = PM_OMICS_OLINK;
+                o.format = PM_OMICS_OLINK; /* long, or a wide sheet (recognised) */
+            else if (strcmp(optarg, "olink-wide") == 0)
+                o.format = PM_OMICS_OLINK_WIDE;
             else
-                return pm_cli_usage(CMD, "unknown format '%s' (matrix or olink)", optarg);
+                return pm_cli_usage(CMD, "unknown format '%s' (matrix, olink or olink-wide)",
+                                    optarg);
             break;
         case O_LAYOUT:
             if (strcmp(optarg, "features-by-samples") == 0)
@@ -60,7 +63,8 @@ int pm_cli_ingest_omics(int argc, char **argv)
                                                      : "too many arguments");
     if (!o.assay)
         return pm_cli_usage(CMD, "missing --assay NAME");
-    if (o.format == PM_OMICS_OLINK && o.layout != PM_OMICS_FEATURES_BY_SAMPLES)
+    if ((o.format == PM_OMICS_OLINK || o.format == PM_OMICS_OLINK_WIDE) &&
+        o.layout != PM_OMICS_FEATURES_BY_SAMPLES)
         return pm_cli_usage(CMD, "--layout applies to the matrix format only");
     if (o.layout != PM_OMICS_FEATURES_BY_SAMPLES)
         o.format = PM_OMICS_MATRIX;

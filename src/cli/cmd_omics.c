@@ -215,9 +215,11 @@ static int run(int argc, char **argv)
     const char *assay = NULL, *feature = NULL, *cohort = NULL, *sample = NULL, *tier_name = NULL,
                *transform = NULL;
     int summary = 0, traj = 0, list = 0;
+    int c = pm_cli_identity_args(CMD, &argc, argv); /* --token, --as, --project (cli.h) */
+    if (c)
+        return c;
     optind = 0;
     opterr = 0;
-    int c;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case O_ASSAY: assay = optarg; break;
@@ -294,6 +296,20 @@ static int run(int argc, char **argv)
     rc = pm_store_open(ctx, argv[optind], PM_STORE_RDONLY, &st);
     if (rc == 0) /* logged before anything is computed or answered */
         rc = pm_cli_audit(st, CMD, argc, argv, NULL, &aid);
+    if (rc == 0) { /* who asks (cli.h): tier, project sources and data types */
+        tier = pm_cli_scope_tier(tier);
+        /* individual rows name people by store pseudonym and sample id: a
+         * project's individual values leave through 'export' instead */
+        int indiv = pm_cli_scope()->tier >= PM_TIER_STEWARD ? PM_TIER_PROJECT : PM_TIER_STEWARD;
+        refuse_traj = tier < indiv && traj;
+        summary |= tier < indiv;
+        rc = pm_cli_scope_cohort(ctx, cohort, &cohort);
+        if (rc == 0 && pm_cli_scope()->has_project)
+            rc = pm_access_project_allows(ctx, &pm_cli_scope()->project, "omics");
+    }
+    if (rc == 0 && tier < PM_TIER_REGISTERED) /* PRODUCT.md section 7: frequencies and Beacon only */
+        rc = pm_err(ctx, PM_EACCES, "the public tier gets allele frequencies and Beacon answers; "
+                                    "omics summaries need the registered tier");
     if (rc == 0 && refuse_traj)
         rc = pm_err(ctx, PM_EACCES, "the %s tier gets a summary only, not individual values",
                     pm_tier_name(tier));
@@ -307,7 +323,7 @@ static int run(int argc, char **argv)
     if (rc == 0)
         rc = pm_policy_for_store(st, tier, &pol);
     if (rc == 0 && cohort) {
-        pm_cohort_opts_t co = {.warn = on_warn};
+        pm_cohort_opts_t co = {.warn = on_warn, .purpose = pm_cli_scope_purpose(NULL)};
         rc = pm_cohort_eval_opts(st, cohort, &co, &set);
     }
     if (rc == 0)
@@ -395,13 +411,18 @@ const pm_cli_cmd_t pm_cmd_omics = {
     "                  visit number and the days since the first sample\n"
     "  --transform T   int (rank-based inverse normal, Blom offset, ties\n"
     "                  averaged, over the values shown) or log2\n"
-    "  --as-tier TIER  what a lower tier gets: the summary only, without\n"
-    "                  min, max and flag counts, and nothing but '<k' when\n"
-    "                  fewer than k individuals (store setting, default 5)\n"
+    "  --as-tier TIER  what a lower tier gets. registered: the summary only,\n"
+    "                  without min, max and flag counts, and nothing but '<k'\n"
+    "                  when fewer than k individuals (store setting, default\n"
+    "                  5); public: refused (exit 3)\n"
     "  --list-features the features of assay A with UniProt, panel and\n"
     "                  position where known\n"
     "\n"
     "The local user is the steward; a tier can only be lowered. Withdrawn\n"
-    "individuals never appear. See docs/omics.md.\n",
+    "individuals never appear. See docs/omics.md.\n"
+    "\n"
+    "  --token TOKEN | --as USER [--project P]\n"
+    "               ask as that user, with their tier and project\n"
+    "               (docs/access.md); default: the local steward\n",
     run,
 };

@@ -646,6 +646,325 @@ static int read_olink(ing_t *g)
     return 0;
 }
 
+/* ---- Olink NPX wide layout ---- */
+
+/* The spreadsheet Olink NPX Manager writes, saved as text: title rows,
+ * then rows labelled Panel, Assay, Uniprot ID and OlinkID (one column per
+ * assay, then "Plate ID" and "QC Warning" columns per panel), one row per
+ * sample (SampleID first), an empty row, and footer rows (LOD, Missing
+ * Data freq., Normalization). */
+
+#define WIDE_SCAN_ROWS 64
+
+static int wide_label(pm_tsv_t *t, const char *s)
+{
+    return pm_tsv_nfields(t) > 0 && strcasecmp(pm_tsv_field(t, 0), s) == 0;
+}
+
+static int row_blank(pm_tsv_t *t)
+{
+    for (int i = 0; i < pm_tsv_nfields(t); i++)
+        if (pm_tsv_field_len(t, i))
+            return 0;
+    return 1;
+}
+
+/* Opens path without a header with separator sep; 1 when a row among the
+ * first WIDE_SCAN_ROWS starts with "OlinkID" (t left open, rewound). */
+static int wide_try(ing_t *g, char sep)
+{
+    pm_tsv_opts_t to = {.sep = sep, .quotes = sep != '\t', .no_header = 1};
+    pm_tsv_t *t = NULL;
+    if (pm_tsv_open(g->ctx, g->path, &to, &t) < 0)
+        return 0;
+    int found = 0;
+    for (int i = 0; i < WIDE_SCAN_ROWS && !found; i++) {
+        if (pm_tsv_next(t) <= 0)
+            break;
+        found = wide_label(t, "OlinkID") && pm_tsv_nfields(t) >= 2;
+    }
+    pm_tsv_close(t);
+    if (!found)
+        return 0;
+    if (pm_tsv_open(g->ctx, g->path, &to, &g->t) < 0)
+        return -1;
+    return 1;
+}
+
+static int open_wide(ing_t *g)
+{
+    static const char seps[] = {'\t', ';', ','};
+    if (strcmp(g->path, "-") == 0)
+        return pm_err(g->ctx, PM_EUSAGE, "the Olink wide layout cannot be read from stdin");
+    for (int i = 0; i < 3; i++) {
+        int r = wide_try(g, seps[i]);
+        if (r < 0)
+            return PM_EIO;
+        if (r > 0) {
+            g->format = PM_OMICS_OLINK_WIDE;
+            return 0;
+        }
+    }
+    return pm_err(g->ctx, PM_EINPUT, "%s: no row starting with 'OlinkID' in the first %d "
+                  "lines (not an Olink NPX wide file)", g->path, WIDE_SCAN_ROWS);
+}
+
+typedef struct wide_hdr {
+    char **panel, **assay, **uniprot; /* per column, owned; NULL when the row is absent */
+    int n[3];
+} wide_hdr_t;
+
+static void wide_hdr_free(wide_hdr_t *h)
+{
+    char **rows[3] = {h->panel, h->assay, h->uniprot};
+    for (int r = 0; r < 3; r++) {
+        for (int i = 0; rows[r] && i < h->n[r]; i++)
+            free(rows[r][i]);
+        free(rows[r]);
+    }
+}
+
+static int wide_copy_row(ing_t *g, char ***dst, int *n)
+{
+    pm_tsv_t *t = g->t;
+    if (*dst)
+        return pm_tsv_err(t, 0, PM_EINPUT, "second '%s' row", pm_tsv_field(t, 0));
+    int nf = pm_tsv_nfields(t);
+    if (!(*dst = calloc((size_t)nf, sizeof **dst)))
+        return oom(g);
+    *n = nf;
+    for (int i = 0; i < nf; i++) {
+        if (pm_tsv_field_len(t, i) >= PM_OMICS_MAX_NAME)
+            return pm_tsv_err(t, i, PM_EINPUT, "longer than %d bytes", PM_OMICS_MAX_NAME - 1);
+        if (!((*dst)[i] = strdup(pm_tsv_field(t, i))))
+            return oom(g);
+    }
+    return 0;
+}
+
+static const char *wide_at(char **row, int n, int j)
+{
+    return row && j < n ? row[j] : "";
+}
+
+static int read_olink_wide(ing_t *g)
+{
+    pm_tsv_t *t = g->t;
+    wide_hdr_t h = {0};
+    int r, rc = 0, width = 0;
+    /* per column: feature index (-1 none); per panel slot: plate and QC columns */
+    int64_t *fcol = NULL;
+    int *plate_col = NULL, *qc_col = NULL;
+    uint32_t *cpanel = NULL;
+    float *lod = NULL;
+    while ((r = pm_tsv_next(t)) > 0) {
+        if (wide_label(t, "Panel"))
+            rc = wide_copy_row(g, &h.panel, &h.n[0]);
+        else if (wide_label(t, "Assay"))
+            rc = wide_copy_row(g, &h.assay, &h.n[1]);
+        else if (wide_label(t, "Uniprot ID") || wide_label(t, "UniProt"))
+            rc = wide_copy_row(g, &h.uniprot, &h.n[2]);
+        else if (wide_label(t, "OlinkID"))
+            break;
+        if (rc < 0)
+            goto out;
+    }
+    if (r < 0) {
+        rc = r;
+        goto out;
+    }
+    if (r == 0) {
+        rc = pm_err(g->ctx, PM_EINPUT, "%s: no 'OlinkID' row (not an Olink NPX wide file)",
+                    g->path);
+        goto out;
+    }
+    width = pm_tsv_nfields(t);
+    long hline = pm_tsv_lineno(t);
+    fcol = malloc((size_t)width * sizeof *fcol);
+    cpanel = malloc((size_t)width * sizeof *cpanel);
+    plate_col = malloc((size_t)(width + 1) * sizeof *plate_col);
+    qc_col = malloc((size_t)(width + 1) * sizeof *qc_col);
+    if (!fcol || !cpanel || !plate_col || !qc_col) {
+        rc = oom(g);
+        goto out;
+    }
+    for (int j = 0; j <= width; j++)
+        plate_col[j] = qc_col[j] = -1;
+    /* columns: assays, and per panel its plate and QC columns */
+    for (int j = 0; j < width; j++) {
+        fcol[j] = -1;
+        cpanel[j] = UINT32_MAX;
+        if (j == 0)
+            continue;
+        const char *pn = wide_at(h.panel, h.n[0], j);
+        if (*pn) {
+            int is_new;
+            int64_t p = smap_intern(&g->panels, pn, strlen(pn), &is_new);
+            if (p < 0) {
+                rc = oom(g);
+                goto out;
+            }
+            cpanel[j] = (uint32_t)p;
+        }
+        int slot = cpanel[j] == UINT32_MAX ? width : (int)cpanel[j];
+        if (pm_tsv_field_len(t, j) == 0) {
+            const char *a = wide_at(h.assay, h.n[1], j);
+            if (strcasecmp(a, "Plate ID") == 0 || strcasecmp(a, "PlateID") == 0)
+                plate_col[slot] = j;
+            else if (strcasecmp(a, "QC Warning") == 0 || strcasecmp(a, "QC_Warning") == 0)
+                qc_col[slot] = j;
+            continue;
+        }
+        if ((rc = check_name(g, j, "OlinkID")) < 0)
+            goto out;
+        int is_new;
+        if ((rc = add_feature(g, pm_tsv_field(t, j), pm_tsv_field_len(t, j), hline,
+                              pm_tsv_colpos(t, j), &fcol[j], &is_new)) < 0)
+            goto out;
+        if (!is_new) {
+            rc = pm_tsv_err(t, j, PM_EINPUT, "OlinkID '%s' is in two columns",
+                            pm_tsv_field(t, j));
+            goto out;
+        }
+        feat_t *ft = &g->feat[fcol[j]];
+        const char *nm = wide_at(h.assay, h.n[1], j), *up = wide_at(h.uniprot, h.n[2], j);
+        if ((*nm && !(ft->name = strdup(nm))) || (*up && !(ft->uniprot = strdup(up)))) {
+            rc = oom(g);
+            goto out;
+        }
+        ft->panel = cpanel[j];
+    }
+    if (g->fname.n == 0) {
+        rc = pm_err(g->ctx, PM_EINPUT, "%s:%ld: the OlinkID row names no assay", g->path, hline);
+        goto out;
+    }
+    if (!(lod = malloc(g->fname.n * sizeof *lod))) {
+        rc = oom(g);
+        goto out;
+    }
+    for (size_t f = 0; f < g->fname.n; f++)
+        lod[f] = NAN;
+    /* samples, then the footer */
+    int footer = 0;
+    while ((r = pm_tsv_next(t)) > 0) {
+        long line = pm_tsv_lineno(t);
+        if (line > (long)UINT32_MAX) {
+            rc = pm_tsv_err(t, -1, PM_ELIMIT, "too many lines");
+            goto out;
+        }
+        if (row_blank(t)) {
+            footer = g->rows > 0;
+            continue;
+        }
+        if (wide_label(t, "LOD")) {
+            footer = 1;
+            for (int j = 1; j < width; j++) {
+                float v;
+                int have;
+                if (fcol[j] < 0)
+                    continue;
+                if ((have = parse_value(g, j, "LOD", &v)) < 0) {
+                    rc = have;
+                    goto out;
+                }
+                if (have)
+                    lod[fcol[j]] = v;
+            }
+            continue;
+        }
+        if (footer || pm_tsv_field_len(t, 0) == 0)
+            continue; /* Missing Data freq., Normalization, ... */
+        if (pm_tsv_nfields(t) != width) {
+            rc = pm_tsv_err(t, -1, PM_EINPUT, "expected %d fields (as the OlinkID row), found %d",
+                            width, pm_tsv_nfields(t));
+            goto out;
+        }
+        g->rows++;
+        int64_t s;
+        int is_new;
+        /* a second row of a sample is refused when its values are stored
+         * (store_olink), after unknown samples (Olink controls) are dropped */
+        if ((rc = add_sample(g, 0, line, &s, &is_new)) < 0)
+            goto out;
+        for (int j = 1; j < width; j++) {
+            if (fcol[j] < 0)
+                continue;
+            int slot = cpanel[j] == UINT32_MAX ? width : (int)cpanel[j];
+            uint32_t plate = UINT32_MAX;
+            int pc = plate_col[slot], qcc = qc_col[slot];
+            size_t plen = pc >= 0 ? pm_tsv_field_len(t, pc) : 0;
+            if (plen >= PM_OMICS_MAX_NAME) {
+                rc = pm_tsv_err(t, pc, PM_EINPUT, "longer than %d bytes", PM_OMICS_MAX_NAME - 1);
+                goto out;
+            }
+            if (plen && !is_na(pm_tsv_field(t, pc), plen)) {
+                int pn;
+                int64_t p = smap_intern(&g->plates, pm_tsv_field(t, pc), plen, &pn);
+                if (p < 0) {
+                    rc = oom(g);
+                    goto out;
+                }
+                plate = (uint32_t)p;
+            }
+            int qc = qcc >= 0 ? qc_state(pm_tsv_field(t, qcc), pm_tsv_field_len(t, qcc)) : 0;
+            if (qc < 0) {
+                rc = pm_tsv_err(t, qcc, PM_EINPUT,
+                                "QC value '%s' is not Pass, Warning, WARN, FAIL or NA",
+                                pm_tsv_field(t, qcc));
+                goto out;
+            }
+            float npx = NAN;
+            int have = parse_value(g, j, "NPX", &npx);
+            if (have < 0) {
+                rc = have;
+                goto out;
+            }
+            if (g->nc == g->nc_cap) {
+                if (g->nc >= PM_OMICS_MAX_CELLS) {
+                    rc = pm_tsv_err(t, -1, PM_ELIMIT, "more than %llu values in one file",
+                                    (unsigned long long)PM_OMICS_MAX_CELLS);
+                    goto out;
+                }
+                size_t nc = g->nc_cap ? 2 * g->nc_cap : 4096;
+                cell_t *p = realloc(g->cell, nc * sizeof *p);
+                if (!p) {
+                    rc = oom(g);
+                    goto out;
+                }
+                g->cell = p;
+                g->nc_cap = nc;
+            }
+            g->cell[g->nc++] = (cell_t){.f = (uint32_t)fcol[j], .s = (uint32_t)s,
+                                        .line = (uint32_t)line, .col = (uint32_t)pm_tsv_colpos(t, 0),
+                                        .plate = plate, .v = have ? npx : NAN,
+                                        .fl = (uint8_t)((qc ? PM_OMICS_QC_WARNING : 0) |
+                                                        (have ? 0 : PM_OMICS_MISSING))};
+        }
+    }
+    if (r < 0) {
+        rc = r;
+        goto out;
+    }
+    if (g->nc == 0) {
+        rc = pm_err(g->ctx, PM_EINPUT, "%s: no sample rows after the OlinkID row", g->path);
+        goto out;
+    }
+    /* the LOD row comes last: flag the values below it */
+    for (size_t i = 0; i < g->nc; i++) {
+        cell_t *c = &g->cell[i];
+        if (!(c->fl & PM_OMICS_MISSING) && !isnan(lod[c->f]) && c->v < lod[c->f])
+            c->fl |= PM_OMICS_BELOW_LOD;
+    }
+out:
+    wide_hdr_free(&h);
+    free(fcol);
+    free(cpanel);
+    free(plate_col);
+    free(qc_col);
+    free(lod);
+    return rc;
+}
+
 /* ---- samples ---- */
 
 static int resolve_samples(ing_t *g)
@@ -1061,8 +1380,19 @@ static int collect_garbage(pm_store_t *st)
 
 static int open_table(ing_t *g)
 {
+    if (g->format == PM_OMICS_OLINK_WIDE)
+        return open_wide(g);
     pm_tsv_opts_t to = {.sep = '\t'};
     int rc = pm_tsv_open(g->ctx, g->path, &to, &g->t);
+    if (rc == PM_EINPUT && (g->format == PM_OMICS_AUTO || g->format == PM_OMICS_OLINK) &&
+        strcmp(g->path, "-") != 0) {
+        /* a wide Olink sheet saved as text has padded title rows */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", pm_ctx_errmsg(g->ctx) ? pm_ctx_errmsg(g->ctx) : "");
+        if (open_wide(g) == 0)
+            return 0;
+        return pm_err(g->ctx, rc, "%s", msg);
+    }
     if (rc < 0)
         return rc;
     if (pm_tsv_ncols(g->t) == 1 && strcmp(g->path, "-") != 0) {
@@ -1073,15 +1403,36 @@ static int open_table(ing_t *g)
             g->t = NULL;
             to.sep = sep;
             to.quotes = 1;
-            if ((rc = pm_tsv_open(g->ctx, g->path, &to, &g->t)) < 0)
-                return rc;
+            if ((rc = pm_tsv_open(g->ctx, g->path, &to, &g->t)) < 0) {
+                if (rc != PM_EINPUT ||
+                    (g->format != PM_OMICS_AUTO && g->format != PM_OMICS_OLINK))
+                    return rc;
+                char msg[1024]; /* padded title rows of a wide sheet? */
+                snprintf(msg, sizeof msg, "%s", pm_ctx_errmsg(g->ctx) ? pm_ctx_errmsg(g->ctx) : "");
+                if (open_wide(g) == 0)
+                    return 0;
+                return pm_err(g->ctx, rc, "%s", msg);
+            }
         }
     }
+    int is_long = pm_tsv_col(g->t, "SampleID") >= 0 && pm_tsv_col(g->t, "OlinkID") >= 0 &&
+                  pm_tsv_col(g->t, "NPX") >= 0;
+    const char *c0 = pm_tsv_colname(g->t, 0);
+    int fmt = g->format;
+    if (!is_long && strcmp(g->path, "-") != 0 &&
+        (fmt == PM_OMICS_OLINK ||
+         (fmt == PM_OMICS_AUTO && strcmp(c0, "feature_id") && strcmp(c0, "sample_id")))) {
+        pm_tsv_t *keep = g->t;
+        g->t = NULL;
+        if (open_wide(g) == 0) {
+            pm_tsv_close(keep);
+            return 0;
+        }
+        g->t = keep; /* not wide either: the reader below names the problem */
+        g->format = fmt;
+    }
     if (g->format == PM_OMICS_AUTO)
-        g->format = pm_tsv_col(g->t, "SampleID") >= 0 && pm_tsv_col(g->t, "OlinkID") >= 0 &&
-                            pm_tsv_col(g->t, "NPX") >= 0
-                        ? PM_OMICS_OLINK
-                        : PM_OMICS_MATRIX;
+        g->format = is_long ? PM_OMICS_OLINK : PM_OMICS_MATRIX;
     return 0;
 }
 
@@ -1093,11 +1444,12 @@ int pm_omics_ingest(pm_store_t *st, const char *path, const pm_omics_opts_t *o,
         memset(res, 0, sizeof *res);
     if (!o || !o->assay || !*o->assay)
         return pm_err(ctx, PM_EUSAGE, "an omics ingest needs an assay name");
-    if (o->format < PM_OMICS_AUTO || o->format > PM_OMICS_OLINK ||
+    if (o->format < PM_OMICS_AUTO || o->format > PM_OMICS_OLINK_WIDE ||
         (o->layout != PM_OMICS_FEATURES_BY_SAMPLES && o->layout != PM_OMICS_SAMPLES_BY_FEATURES))
         return pm_err(ctx, PM_EUSAGE, "unknown omics format or layout");
-    if (o->format == PM_OMICS_OLINK && o->layout != PM_OMICS_FEATURES_BY_SAMPLES)
-        return pm_err(ctx, PM_EUSAGE, "the Olink long format has no layout option");
+    if ((o->format == PM_OMICS_OLINK || o->format == PM_OMICS_OLINK_WIDE) &&
+        o->layout != PM_OMICS_FEATURES_BY_SAMPLES)
+        return pm_err(ctx, PM_EUSAGE, "the Olink formats have no layout option");
     ing_t g = {.st = st, .ctx = ctx, .path = path, .o = o, .format = o->format, .layout = o->layout};
     outs_t outs = {0};
     int rc = pm_catalog_begin(st);
@@ -1118,11 +1470,16 @@ int pm_omics_ingest(pm_store_t *st, const char *path, const pm_omics_opts_t *o,
     }
     if ((rc = open_table(&g)) < 0)
         goto out;
-    if (g.format == PM_OMICS_OLINK && g.layout != PM_OMICS_FEATURES_BY_SAMPLES) {
-        rc = pm_err(ctx, PM_EUSAGE, "the Olink long format has no layout option");
+    if (g.format != PM_OMICS_MATRIX && g.layout != PM_OMICS_FEATURES_BY_SAMPLES) {
+        rc = pm_err(ctx, PM_EUSAGE, "the Olink formats have no layout option");
         goto out;
     }
-    rc = g.format == PM_OMICS_OLINK ? read_olink(&g) : read_matrix(&g);
+    if (g.format == PM_OMICS_OLINK_WIDE) {
+        rc = read_olink_wide(&g);
+        g.format = PM_OMICS_OLINK; /* stored as Olink values */
+    } else {
+        rc = g.format == PM_OMICS_OLINK ? read_olink(&g) : read_matrix(&g);
+    }
     pm_tsv_close(g.t);
     g.t = NULL;
     if (rc < 0)

@@ -124,10 +124,62 @@ static int64_t choose(const cand_t *c, size_t lo, size_t hi, const pm_omics_choi
     return best;
 }
 
-/* Gathers the candidate values of feature fid. */
+/* Column lists of batches kept across features (pm_omics_values_each). */
+typedef struct colcache {
+    int64_t *batch;
+    pm_catom_col_t **cl;
+    size_t *ncl;
+    size_t n, cap;
+} colcache_t;
+
+static void colcache_free(colcache_t *cc)
+{
+    for (size_t i = 0; i < cc->n; i++)
+        pm_catom_cols_free(cc->cl[i], cc->ncl[i]);
+    free(cc->batch);
+    free(cc->cl);
+    free(cc->ncl);
+}
+
+/* The columns of batch b, from the cache or the catalog (then cached). */
+static int colcache_get(pm_store_t *st, colcache_t *cc, int64_t b, int want_names,
+                        pm_catom_col_t **cl, size_t *ncl)
+{
+    for (size_t i = 0; i < cc->n; i++)
+        if (cc->batch[i] == b) {
+            *cl = cc->cl[i];
+            *ncl = cc->ncl[i];
+            return 0;
+        }
+    if (cc->n == cc->cap) {
+        size_t nc = cc->cap ? 2 * cc->cap : 8;
+        int64_t *nb = realloc(cc->batch, nc * sizeof *nb);
+        if (nb)
+            cc->batch = nb;
+        pm_catom_col_t **ncl2 = realloc(cc->cl, nc * sizeof *ncl2);
+        if (ncl2)
+            cc->cl = ncl2;
+        size_t *nn = realloc(cc->ncl, nc * sizeof *nn);
+        if (nn)
+            cc->ncl = nn;
+        if (!nb || !ncl2 || !nn)
+            return pm_err(pm_store_ctx(st), PM_ENOMEM, "out of memory");
+        cc->cap = nc;
+    }
+    int rc = pm_catom_columns(st, b, want_names, cl, ncl);
+    if (rc < 0)
+        return rc;
+    cc->batch[cc->n] = b;
+    cc->cl[cc->n] = *cl;
+    cc->ncl[cc->n++] = *ncl;
+    return 0;
+}
+
+/* Gathers the candidate values of feature fid. With a cache the column
+ * lists are borrowed from it (and *cols_keep entries are not to be freed). */
 static int gather(pm_store_t *st, int64_t fid, const pm_bitset_t *cohort, int want_names,
-                  cand_t **out, size_t *nout, pm_catom_col_t ***cols_keep, size_t **ncols_keep,
-                  size_t *nbatches)
+                  colcache_t *cache, cand_t **out, size_t *nout, pm_catom_col_t ***cols_keep,
+                  size_t **ncols_keep, size_t *nbatches)
 {
     pm_ctx_t *ctx = pm_store_ctx(st);
     pm_catom_block_t *blk = NULL;
@@ -151,7 +203,8 @@ static int gather(pm_store_t *st, int64_t fid, const pm_bitset_t *cohort, int wa
                         pm_store_path(st), (long long)k->batch);
             break;
         }
-        if ((rc = pm_catom_columns(st, k->batch, want_names, &cl[b], &ncl[b])) < 0)
+        if ((rc = cache ? colcache_get(st, cache, k->batch, want_names, &cl[b], &ncl[b])
+                        : pm_catom_columns(st, k->batch, want_names, &cl[b], &ncl[b])) < 0)
             break;
         if ((int64_t)ncl[b] != k->n_samples) {
             rc = pm_err(ctx, PM_ECORRUPT, "catalog of '%s': omics batch %lld has %zu of %lld columns",
@@ -207,7 +260,7 @@ static int gather(pm_store_t *st, int64_t fid, const pm_bitset_t *cohort, int wa
     pm_catom_blocks_free(blk, nb);
     if (rc < 0) {
         free(c);
-        for (size_t b = 0; b < nb && cl; b++)
+        for (size_t b = 0; b < nb && cl && !cache; b++)
             pm_catom_cols_free(cl[b], ncl[b]);
         free(cl);
         free(ncl);
@@ -242,9 +295,9 @@ static int resolve(pm_store_t *st, const char *assay, const char *feature, int64
     return 0;
 }
 
-int pm_omics_values(pm_store_t *st, const char *assay, const char *feature,
-                    const pm_bitset_t *cohort, const pm_omics_choice_t *choice, int want_names,
-                    pm_omics_vals_t **out)
+static int values(pm_store_t *st, const char *assay, const char *feature,
+                  const pm_bitset_t *cohort, const pm_omics_choice_t *choice, int want_names,
+                  colcache_t *cache, pm_omics_vals_t **out)
 {
     *out = NULL;
     pm_ctx_t *ctx = pm_store_ctx(st);
@@ -262,7 +315,7 @@ int pm_omics_values(pm_store_t *st, const char *assay, const char *feature,
     pm_catom_col_t **cl = NULL;
     size_t *ncl = NULL;
     pm_omics_vals_t *v = NULL;
-    if ((rc = gather(st, fid, cohort, want_names, &c, &n, &cl, &ncl, &nb)) < 0)
+    if ((rc = gather(st, fid, cohort, want_names, cache, &c, &n, &cl, &ncl, &nb)) < 0)
         goto out;
     if (n > 1)
         qsort(c, n, sizeof *c, cmp_cand);
@@ -334,7 +387,7 @@ int pm_omics_values(pm_store_t *st, const char *assay, const char *feature,
     free(keep);
 out:
     free(c);
-    for (size_t b = 0; b < nb && cl; b++)
+    for (size_t b = 0; b < nb && cl && !cache; b++)
         pm_catom_cols_free(cl[b], ncl[b]);
     free(cl);
     free(ncl);
@@ -346,6 +399,30 @@ out:
     }
     *out = v;
     return 0;
+}
+
+int pm_omics_values(pm_store_t *st, const char *assay, const char *feature,
+                    const pm_bitset_t *cohort, const pm_omics_choice_t *choice, int want_names,
+                    pm_omics_vals_t **out)
+{
+    return values(st, assay, feature, cohort, choice, want_names, NULL, out);
+}
+
+int pm_omics_values_each(pm_store_t *st, const char *assay, const char *const *features,
+                         size_t n, const pm_bitset_t *cohort, const pm_omics_choice_t *choice,
+                         int (*fn)(void *ud, size_t i, const pm_omics_vals_t *v), void *ud)
+{
+    colcache_t cc = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        pm_omics_vals_t *v = NULL;
+        if ((rc = values(st, assay, features[i], cohort, choice, 0, &cc, &v)) < 0)
+            break;
+        rc = fn(ud, i, v);
+        pm_omics_vals_free(v);
+    }
+    colcache_free(&cc);
+    return rc < 0 ? rc : 0;
 }
 
 /* pm_omics_threshold and the cohort term provider live in om_cohort.c. A
