@@ -66,6 +66,8 @@ typedef struct pm_policy {
     int k; /* counts 1..k-1 are hidden from tiers below PM_TIER_PROJECT; k >= 1 */
     int beacon_min_ac; /* public: an allele needs this many carriers / allele copies */
     int beacon_budget; /* positive Beacon answers an individual may join per user */
+    int beacon_edge_band; /* public: counts in [min_ac, min_ac + band) answer yes only
+                             with probability pm_policy_beacon_edge_p; 0 = off */
 } pm_policy_t;
 
 /* Default small-count threshold when the store has no "k" setting. */
@@ -75,9 +77,13 @@ typedef struct pm_policy {
 #define PM_POLICY_DEFAULT_BEACON_MIN_AC 5
 #define PM_POLICY_DEFAULT_BEACON_BUDGET 20
 #define PM_POLICY_MAX_BEACON_BUDGET 1000000
+/* Default and largest value of the store setting beacon_edge_band. */
+#define PM_POLICY_DEFAULT_BEACON_EDGE_BAND 10
+#define PM_POLICY_MAX_BEACON_EDGE_BAND 1000
 
 /* Fills *out for `tier` with k from the store setting "k" (default 5),
- * beacon_min_ac (default 5) and beacon_budget (default 20). A setting
+ * beacon_min_ac (default 5), beacon_budget (default 20) and
+ * beacon_edge_band (default 10). A setting
  * out of its range (see pm_policy_setting_check) fails with PM_ECORRUPT. */
 int pm_policy_for_store(pm_store_t *st, int tier, pm_policy_t *out);
 
@@ -169,16 +175,34 @@ pm_freq_cell_t pm_policy_freq_release(const pm_policy_t *p, int64_t ac, int64_t 
  * For tiers below PM_TIER_PROJECT: a question asked before by the same
  * user gets the stored answer (*cached_out = 1) and spends nothing.
  * Otherwise the contributing carriers are those whose budget for this user
- * is not exhausted; the answer is yes when at least beacon_min_ac of them
- * remain, and then each of them spends one unit of budget; the answer is
- * stored. Project and steward tiers get the plain answer (any carrier),
- * neither cached nor spending. Writes to the catalog even through a
- * read-only store handle (like the audit log). cached_out may be NULL.
+ * is not exhausted; with m of them, the answer is no when m < beacon_min_ac,
+ * yes when m >= beacon_min_ac + beacon_edge_band (the band is 0 except for
+ * the public tier), and in the band between
+ * yes when u(question) < pm_policy_beacon_edge_p(p, m), where u is a
+ * uniform number in [0, 1) drawn by HMAC-SHA-256 of the question under a
+ * secret kept in the store (created on first use; the same for every
+ * user, so the same question at the same count gets the same answer and
+ * one more carrier never turns a yes into a no). When m >= beacon_min_ac
+ * (a yes, or a no decided by the draw) each contributing carrier spends
+ * one unit of budget; the answer is stored. Project and steward tiers get
+ * the plain answer (any carrier), neither cached nor spending. Writes to
+ * the catalog even through a read-only store handle (like the audit log).
+ * cached_out may be NULL.
  */
 #define PM_POLICY_QUERY_MAX 4096
 int pm_policy_beacon_answer(pm_store_t *st, const pm_policy_t *p, const char *user,
                             const char *normalised_query, const pm_bitset_t *carriers,
                             int *exists_out, int *cached_out);
+
+/* The probability of a yes for an allele with m contributing carriers.
+ * Public tier: 0 below beacon_min_ac, 1 from beacon_min_ac + beacon_edge_band
+ * on, and in the band a geometric ramp 2^-(beacon_min_ac + band - m)
+ * (band 10: 1/1024 at beacon_min_ac, 1/2 one below the top), so that one
+ * more carrier at most doubles the chance of a yes and the rare end of the
+ * band, where an attacker's rarest-first questions land, is nearly
+ * always no. The registered tier has no band (0 below, 1 from
+ * beacon_min_ac): it sees allele counts anyway. */
+double pm_policy_beacon_edge_p(const pm_policy_t *p, int64_t m);
 
 /* Units of Beacon budget individual idx has spent for user. */
 int64_t pm_policy_beacon_spent(pm_store_t *st, const char *user, int64_t idx);

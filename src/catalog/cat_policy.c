@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 
 #include "catalog/cat_policy.h"
 #include "catalog/catalog.h"
@@ -177,6 +179,62 @@ int pm_catpol_spend(pm_catpol_t *s, const char *user, const pm_bitset_t *who)
     }
     sqlite3_finalize(q);
     return rc;
+}
+
+static int read_secret(pm_catpol_t *s, uint8_t key[32])
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='beacon_secret'", -1, &q,
+                           NULL) != SQLITE_OK)
+        return dberr(s->st, s->db, "read the Beacon secret");
+    int r = sqlite3_step(q), rc = 0;
+    if (r == SQLITE_ROW) {
+        const char *hex = (const char *)sqlite3_column_text(q, 0);
+        rc = 1;
+        for (int i = 0; i < 32 && rc == 1; i++) {
+            unsigned b;
+            if (!hex || sscanf(hex + 2 * i, "%2x", &b) != 1)
+                rc = pm_err(s->st->ctx, PM_ECORRUPT, "'%s': the Beacon secret is malformed",
+                            s->st->path);
+            else
+                key[i] = (uint8_t)b;
+        }
+        if (rc == 1 && strlen(hex) != 64)
+            rc = pm_err(s->st->ctx, PM_ECORRUPT, "'%s': the Beacon secret is malformed",
+                        s->st->path);
+    } else if (r != SQLITE_DONE)
+        rc = dberr(s->st, s->db, "read the Beacon secret");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int pm_catpol_secret(pm_catpol_t *s, uint8_t key[32])
+{
+    int rc = read_secret(s, key);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    uint8_t fresh[32];
+    size_t got = 0;
+    while (got < sizeof fresh) {
+        ssize_t n = getrandom(fresh + got, sizeof fresh - got, 0);
+        if (n <= 0)
+            return pm_err(s->st->ctx, PM_EIO, "no random bytes for the Beacon secret");
+        got += (size_t)n;
+    }
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", fresh[i]);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO meta(key, value) VALUES('beacon_secret', ?1)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s->st, s->db, "store the Beacon secret");
+    sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s->st, s->db, "store the Beacon secret");
+    sqlite3_finalize(q);
+    if (rc == 0)
+        rc = read_secret(s, key); /* inside the write transaction: ours */
+    return rc < 0 ? rc : rc == 1 ? 0 : pm_err(s->st->ctx, PM_EINTERNAL, "Beacon secret lost");
 }
 
 int64_t pm_catpol_spent(pm_store_t *st, const char *user, int64_t idx)

@@ -42,6 +42,11 @@ int pm_catpol_exhausted(pm_catpol_t *s, const char *user, int64_t budget, pm_bit
 /* Adds one spent unit for user to every individual in who. */
 int pm_catpol_spend(pm_catpol_t *s, const char *user, const pm_bitset_t *who);
 
+/* The store's Beacon secret (32 random bytes, meta key "beacon_secret",
+ * hex): read, or created from getrandom(2) on first use within the
+ * session. Never shown by `promise config`. */
+int pm_catpol_secret(pm_catpol_t *s, uint8_t key[32]);
+
 /* Units individual idx has spent for user (0 when untouched), <0 on error. */
 int64_t pm_catpol_spent(pm_store_t *st, const char *user, int64_t idx);
 

@@ -81,7 +81,7 @@ static int run(int argc, char **argv)
         return pm_cli_usage("config", "unexpected argument '%s'", argv[4]);
     if (n >= 2 && !find(argv[2]))
         return pm_cli_usage("config", "unknown setting '%s' (k, reference_date, beacon_min_ac, "
-                                      "beacon_budget)",
+                                      "beacon_budget, beacon_edge_band)",
                             argv[2]);
     if (n == 3)
         return set(argv[1], argv[2], argv[3]);
@@ -107,6 +107,10 @@ const pm_cli_cmd_t pm_cmd_config = {
     "                  (default 5)\n"
     "  beacon_budget   public tier: how many positive Beacon answers one\n"
     "                  individual may take part in, per user (default 20)\n"
+    "  beacon_edge_band public tier: alleles with beacon_min_ac .. min_ac+band-1\n"
+    "                  carriers answer yes only with probability 2^-(min_ac+\n"
+    "                  band-carriers), the same draw for every user; 0 = off\n"
+    "                  (default 10; 0 to 1000)\n"
     "\n"
     "schema_version, created, key_fingerprint, key_tag and reference_build are\n"
     "shown but cannot be changed. Exit status 1 for an unknown or read-only\n"

@@ -3,11 +3,13 @@
  * cached answers for the public tier (see promise/policy.h and
  * docs/privacy.md).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog/cat_cohort.h"
 #include "catalog/cat_policy.h"
+#include "promise/identity.h"
 #include "promise/policy.h"
 
 #define ANON_USER "-"
@@ -37,6 +39,37 @@ pm_freq_cell_t pm_policy_freq_release(const pm_policy_t *p, int64_t ac, int64_t 
         f.af = -1.0;
     }
     return f;
+}
+
+static int min_ac(const pm_policy_t *p) { return p->beacon_min_ac > 1 ? p->beacon_min_ac : 1; }
+
+double pm_policy_beacon_edge_p(const pm_policy_t *p, int64_t m)
+{
+    /* the band is for the public boolean answer; other tiers keep the plain threshold */
+    int64_t t = min_ac(p),
+            band = p->tier == PM_TIER_PUBLIC && p->beacon_edge_band > 0 ? p->beacon_edge_band : 0;
+    if (m < t)
+        return 0.0;
+    if (m >= t + band)
+        return 1.0;
+    return ldexp(1.0, (int)(m - t - band)); /* halves with each carrier fewer */
+}
+
+/* The question's uniform draw in [0, 1): the first 53 bits of
+ * HMAC-SHA-256(secret, "beacon-edge\0" question). One draw per question,
+ * not per (question, count), so the answer is monotone in the count. */
+static double edge_draw(const uint8_t key[32], const char *question)
+{
+    static const char tag[] = "beacon-edge";
+    size_t qlen = strlen(question);
+    uint8_t msg[sizeof tag + PM_POLICY_QUERY_MAX], mac[32];
+    memcpy(msg, tag, sizeof tag); /* with its NUL: a separator */
+    memcpy(msg + sizeof tag, question, qlen);
+    pm_hmac_sha256(key, 32, msg, sizeof tag + qlen, mac);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x = x << 8 | mac[i];
+    return (double)(x >> 11) / 9007199254740992.0; /* 2^53 */
 }
 
 int64_t pm_policy_beacon_spent(pm_store_t *st, const char *user, int64_t idx)
@@ -95,8 +128,17 @@ int pm_policy_beacon_answer(pm_store_t *st, const pm_policy_t *p, const char *us
         if (rc == 0) {
             pm_bitset_andnot(contrib, off);
             int64_t m = (int64_t)pm_bitset_count(contrib);
-            answer = m >= (p->beacon_min_ac > 1 ? p->beacon_min_ac : 1);
-            if (answer)
+            double pyes = pm_policy_beacon_edge_p(p, m);
+            answer = pyes >= 1.0;
+            if (pyes > 0.0 && pyes < 1.0) {
+                /* the threshold's edge: a keyed coin, same for every user */
+                uint8_t key[32];
+                rc = pm_catpol_secret(s, key);
+                if (rc == 0)
+                    answer = edge_draw(key, normalised_query) < pyes;
+            }
+            /* the answer depended on them (a yes, or a no by the draw) */
+            if (rc == 0 && m >= min_ac(p))
                 rc = pm_catpol_spend(s, who, contrib);
         }
         if (rc == 0)

@@ -61,6 +61,10 @@ int pm_policy_for_store(pm_store_t *st, int tier, pm_policy_t *out)
         rc = int_setting(st, "beacon_min_ac", 1, PM_POLICY_MAX_BEACON_BUDGET, &out->beacon_min_ac);
     if (rc == 0)
         rc = int_setting(st, "beacon_budget", 1, PM_POLICY_MAX_BEACON_BUDGET, &out->beacon_budget);
+    out->beacon_edge_band = PM_POLICY_DEFAULT_BEACON_EDGE_BAND;
+    if (rc == 0)
+        rc = int_setting(st, "beacon_edge_band", 0, PM_POLICY_MAX_BEACON_EDGE_BAND,
+                         &out->beacon_edge_band);
     return rc < 0 ? rc : 0;
 }
 

@@ -12,6 +12,10 @@ static const pm_setting_info_t settings[] = {
     {"beacon_min_ac", 1, "public: carriers an allele needs before it is reported", "5"},
     {"beacon_budget", 1, "public: positive Beacon answers one individual may join per user",
      "20"},
+    {"beacon_edge_band", 1,
+     "public: counts in [beacon_min_ac, beacon_min_ac + band) answer yes only with a "
+     "probability ramping up to 1 (0 = off)",
+     "10"},
     {"schema_version", 0, "catalog format version", NULL},
     {"created", 0, "when the store was created", NULL},
     {"key_fingerprint", 0, "fingerprint of the pseudonymisation key the store is bound to", NULL},
@@ -47,7 +51,8 @@ int pm_policy_setting_check(pm_ctx_t *ctx, const char *key, const char *value)
     const pm_setting_info_t *s = find(key);
     if (!s)
         return pm_err(ctx, PM_EUSAGE,
-                      "unknown setting '%s' (k, reference_date, beacon_min_ac, beacon_budget)",
+                      "unknown setting '%s' (k, reference_date, beacon_min_ac, beacon_budget, "
+                      "beacon_edge_band)",
                       key);
     if (!s->writable)
         return pm_err(ctx, PM_EUSAGE, "setting '%s' is read-only", key);
@@ -57,6 +62,8 @@ int pm_policy_setting_check(pm_ctx_t *ctx, const char *key, const char *value)
         return whole(ctx, key, value, 1, PM_POLICY_MAX_BEACON_BUDGET);
     if (strcmp(key, "beacon_budget") == 0)
         return whole(ctx, key, value, 1, PM_POLICY_MAX_BEACON_BUDGET);
+    if (strcmp(key, "beacon_edge_band") == 0)
+        return whole(ctx, key, value, 0, PM_POLICY_MAX_BEACON_EDGE_BAND);
     if (strcmp(key, "reference_date") == 0) {
         if (!pm_cat_parse_date(value))
             return pm_err(ctx, PM_EUSAGE,

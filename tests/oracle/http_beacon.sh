@@ -22,6 +22,12 @@ cd "$W"
 "$PROMISE" ingest population st sim/population.tsv --key key >/dev/null 2>&1
 "$PROMISE" ingest samples st sim/samples.tsv --key key >/dev/null 2>&1
 "$PROMISE" ingest vcf st sim/genotypes.vcf.gz >/dev/null 2>&1
+# ~20 genomes: every allele the checks below use has 5..14 carriers, inside
+# the public edge band (beacon_edge_band, default 10) where a yes comes 1
+# time in 1024 to 1 in 2. This test checks the deterministic rules
+# (threshold, budget "yes, yes, yes, no", cache) with the band off; the band
+# is tested in tests/unit/test_policy.c and tests/oracle/beacon_reid.sh
+"$PROMISE" config st beacon_edge_band 0 >/dev/null || fail "promise config st beacon_edge_band 0"
 
 PIDS=()
 stop_servers() {

@@ -1,5 +1,6 @@
 /* test_policy.c - tiers, small-count release, complementary suppression, k from settings,
  * frequency release, Beacon threshold, budgets and cached answers, store settings. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,8 @@ static void test_tiers(void)
 
 static void test_count(void)
 {
-    pm_policy_t reg = {PM_TIER_REGISTERED, 5, 5, 20}, pub = {PM_TIER_PUBLIC, 5, 5, 20},
-                stw = {PM_TIER_STEWARD, 5, 5, 20}, k1 = {PM_TIER_PUBLIC, 1, 5, 20}, k10 = {PM_TIER_REGISTERED, 10, 5, 20};
+    pm_policy_t reg = {PM_TIER_REGISTERED, 5, 5, 20, 0}, pub = {PM_TIER_PUBLIC, 5, 5, 20, 0},
+                stw = {PM_TIER_STEWARD, 5, 5, 20, 0}, k1 = {PM_TIER_PUBLIC, 1, 5, 20, 0}, k10 = {PM_TIER_REGISTERED, 10, 5, 20, 0};
     for (int64_t n = 0; n < 20; n++) {
         pm_cell_t c = pm_policy_release_count(&reg, n);
         int small = n >= 1 && n < 5;
@@ -245,7 +246,7 @@ static void test_release_table(void)
     int64_t cells[] = {3, 20, 0, 23};
     pm_cohort_table_t t = {.ndim = 1, .field = {"sex", NULL}, .nlab = {3, 0},
                            .lab = {lab0, NULL}, .additive = {1, 0}, .cell = cells};
-    pm_policy_t reg = {PM_TIER_REGISTERED, 5, 5, 20}, stw = {PM_TIER_STEWARD, 5, 5, 20};
+    pm_policy_t reg = {PM_TIER_REGISTERED, 5, 5, 20, 0}, stw = {PM_TIER_STEWARD, 5, 5, 20, 0};
     pm_released_t *r = NULL;
     CHECK(pm_policy_release_table(ctx, &reg, &t, &r) == 0);
     if (r) {
@@ -301,7 +302,9 @@ static void test_settings(void)
         CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == PM_ECORRUPT);
         CHECK(pm_catalog_meta_set(st, "k", "1") == 0);
         CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == 0 && p.k == 1);
-        CHECK(p.beacon_min_ac == 5 && p.beacon_budget == 20);
+        CHECK(p.beacon_min_ac == 5 && p.beacon_budget == 20 && p.beacon_edge_band == 10);
+        CHECK(pm_policy_setting_set(st, "beacon_edge_band", "0") == 0);
+        CHECK(pm_policy_for_store(st, PM_TIER_PUBLIC, &p) == 0 && p.beacon_edge_band == 0);
         CHECK(pm_policy_setting_set(st, "beacon_budget", "7") == 0);
         CHECK(pm_policy_setting_set(st, "beacon_min_ac", "9") == 0);
         CHECK(pm_policy_setting_set(st, "k", "1") == PM_EUSAGE);
@@ -320,7 +323,7 @@ static void test_settings(void)
 static void test_allows(void)
 {
     pm_ctx_t *ctx = pm_ctx_new();
-    pm_policy_t pub = {PM_TIER_PUBLIC, 5, 5, 20}, reg = {PM_TIER_REGISTERED, 5, 5, 20};
+    pm_policy_t pub = {PM_TIER_PUBLIC, 5, 5, 20, 0}, reg = {PM_TIER_REGISTERED, 5, 5, 20, 0};
     CHECK(pm_policy_allows(ctx, &pub, PM_RELEASE_COUNT) == PM_EACCES);
     CHECK(strstr(pm_ctx_errmsg(ctx), "public tier") != NULL);
     CHECK(pm_policy_allows(ctx, &pub, PM_RELEASE_FREQ) == 0);
@@ -332,8 +335,8 @@ static void test_allows(void)
 
 static void test_freq(void)
 {
-    pm_policy_t pub = {PM_TIER_PUBLIC, 10, 5, 20}, reg = {PM_TIER_REGISTERED, 10, 5, 20},
-                stw = {PM_TIER_STEWARD, 10, 5, 20};
+    pm_policy_t pub = {PM_TIER_PUBLIC, 10, 5, 20, 0}, reg = {PM_TIER_REGISTERED, 10, 5, 20, 0},
+                stw = {PM_TIER_STEWARD, 10, 5, 20, 0};
     pm_freq_cell_t f = pm_policy_freq_release(&pub, 3, 100);
     CHECK(f.ac.state == S && f.ac.value == -1 && f.af < 0 && f.an == 100 && f.threshold == 5);
     f = pm_policy_freq_release(&pub, 4, 100);
@@ -403,7 +406,7 @@ static void test_beacon(void)
         pm_ctx_free(ctx);
         return;
     }
-    pm_policy_t pub = {PM_TIER_PUBLIC, 5, 3, 2}, stw = {PM_TIER_STEWARD, 5, 3, 2};
+    pm_policy_t pub = {PM_TIER_PUBLIC, 5, 3, 2, 0}, stw = {PM_TIER_STEWARD, 5, 3, 2, 0};
     int c;
     const int four[] = {0, 1, 2, 3}, six[] = {0, 1, 2, 3, 4, 5}, two[] = {10, 11},
               wd[] = {7, 8, 29}, one[] = {12};
@@ -446,7 +449,7 @@ static void test_beacon(void)
     CHECK(pm_policy_beacon_spent(st, "-", 5) == 1);
 
     /* budget exhaustion after exactly N positive answers (N = 5, threshold 1) */
-    pm_policy_t p5 = {PM_TIER_PUBLIC, 5, 1, 5};
+    pm_policy_t p5 = {PM_TIER_PUBLIC, 5, 1, 5, 0};
     for (int i = 0; i < 7; i++) {
         char q[16];
         snprintf(q, sizeof q, "n%d", i);
@@ -489,6 +492,106 @@ static void test_beacon(void)
     CHECK(system(cmd) == 0);
 }
 
+/* The threshold's edge: counts in [min_ac, min_ac + band) answer yes with
+ * probability 2^-(min_ac + band - count), by a keyed draw per question. */
+static void test_beacon_edge(void)
+{
+    pm_policy_t p = {PM_TIER_PUBLIC, 5, 5, 1000000, 10}, off = p;
+    off.beacon_edge_band = 0;
+    CHECK(pm_policy_beacon_edge_p(&p, 0) == 0.0);
+    CHECK(pm_policy_beacon_edge_p(&p, 4) == 0.0);
+    CHECK(fabs(pm_policy_beacon_edge_p(&p, 5) - 1.0 / 1024) < 1e-15);
+    CHECK(fabs(pm_policy_beacon_edge_p(&p, 13) - 0.25) < 1e-15);
+    CHECK(fabs(pm_policy_beacon_edge_p(&p, 14) - 0.5) < 1e-15);
+    CHECK(pm_policy_beacon_edge_p(&p, 15) == 1.0);
+    CHECK(pm_policy_beacon_edge_p(&off, 4) == 0.0 && pm_policy_beacon_edge_p(&off, 5) == 1.0);
+    pm_policy_t reg = p;
+    reg.tier = PM_TIER_REGISTERED;
+    CHECK(pm_policy_beacon_edge_p(&reg, 4) == 0.0 && pm_policy_beacon_edge_p(&reg, 5) == 1.0);
+
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/pmedge.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/st", dir);
+    pm_ctx_t *ctx = pm_ctx_new();
+    pm_store_t *st = NULL;
+    CHECK(pm_store_init(ctx, path) == 0);
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &st) == 0);
+    for (int i = 0; st && i < 20; i++) {
+        char ps[32];
+        snprintf(ps, sizeof ps, "p%02d", i);
+        CHECK(pm_cat_test_add_individual(st, ps, "F", "1970-01-01", "01", NULL, NULL, 0) == i);
+    }
+    pm_store_close(st);
+    st = NULL;
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
+    if (!st) {
+        pm_ctx_free(ctx);
+        return;
+    }
+    int all[20];
+    for (int i = 0; i < 20; i++)
+        all[i] = i;
+    enum { NQ = 120 };
+    static const int counts[] = {4, 5, 13, 14, 15};
+    int yes[5] = {0}, prev[NQ] = {0}, c, monotone = 1;
+    for (int k = 0; k < 5; k++) {
+        char user[16];
+        snprintf(user, sizeof user, "u%d", counts[k]);
+        for (int q = 0; q < NQ; q++) {
+            char qs[32];
+            snprintf(qs, sizeof qs, "g_variants:22:%d:A:G", 1000 + q);
+            int e = ask(st, &p, user, qs, all, (size_t)counts[k], &c);
+            CHECK(e >= 0 && c == 0);
+            yes[k] += e == 1;
+            if (prev[q] && e != 1)
+                monotone = 0; /* one more carrier never turns a yes into a no */
+            prev[q] = e == 1;
+        }
+    }
+    CHECK(monotone);
+    CHECK_MSG(yes[0] == 0, "below min_ac: %d yes", yes[0]);
+    CHECK_MSG(yes[1] <= 3, "count 5: %d yes of %d (expect ~0)", yes[1], NQ);
+    CHECK_MSG(yes[2] >= 12 && yes[2] <= 50, "count 13: %d yes of %d (expect ~%d)", yes[2], NQ,
+              NQ / 4);
+    CHECK_MSG(yes[3] >= 35 && yes[3] <= 85, "count 14: %d yes of %d (expect ~%d)", yes[3], NQ,
+              NQ / 2);
+    CHECK_MSG(yes[4] == NQ, "count 15: %d yes", yes[4]);
+    /* below min_ac nothing is spent; in the band a no is spent like a yes */
+    CHECK(pm_policy_beacon_spent(st, "u4", 0) == 0);
+    CHECK(pm_policy_beacon_spent(st, "u5", 0) == NQ);
+    CHECK(pm_policy_beacon_spent(st, "u5", 5) == 0);
+    /* the draw is the store's, not the user's: another user at count 13
+     * gets the same answers; and with the band off, 5 carriers say yes */
+    int same = 1, e8[NQ];
+    for (int q = 0; q < NQ; q++) {
+        char qs[32];
+        snprintf(qs, sizeof qs, "g_variants:22:%d:A:G", 1000 + q);
+        e8[q] = ask(st, &p, "other", qs, all, 13, &c);
+        CHECK(ask(st, &p, "u13", qs, all, 13, &c) == e8[q] && c == 1);
+    }
+    pm_store_close(st);
+    st = NULL;
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
+    for (int q = 0; st && q < NQ; q++) {
+        char qs[32];
+        snprintf(qs, sizeof qs, "g_variants:22:%d:A:G", 1000 + q);
+        if (ask(st, &p, "third", qs, all, 13, &c) != e8[q])
+            same = 0;
+    }
+    CHECK(same); /* the secret persists in the store */
+    if (st) {
+        char hex[80];
+        CHECK(pm_store_setting(st, "beacon_secret", hex, sizeof hex) == 1 && strlen(hex) == 64);
+        CHECK(ask(st, &off, "fourth", "g_variants:22:1000:A:G", all, 5, &c) == 1);
+    }
+    pm_store_close(st);
+    pm_ctx_free(ctx);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 static void test_setting_check(void)
 {
     pm_ctx_t *ctx = pm_ctx_new();
@@ -505,6 +608,10 @@ static void test_setting_check(void)
     CHECK(pm_policy_setting_check(ctx, "beacon_min_ac", "0") == PM_EUSAGE);
     CHECK(pm_policy_setting_check(ctx, "beacon_budget", "100") == 0);
     CHECK(pm_policy_setting_check(ctx, "beacon_budget", "-1") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "beacon_edge_band", "0") == 0);
+    CHECK(pm_policy_setting_check(ctx, "beacon_edge_band", "1000") == 0);
+    CHECK(pm_policy_setting_check(ctx, "beacon_edge_band", "1001") == PM_EUSAGE);
+    CHECK(pm_policy_setting_check(ctx, "beacon_edge_band", "-1") == PM_EUSAGE);
     CHECK(pm_policy_setting_check(ctx, "schema_version", "2") == PM_EUSAGE);
     CHECK(strstr(pm_ctx_errmsg(ctx), "read-only") != NULL);
     CHECK(pm_policy_setting_check(ctx, "key_fingerprint", "x") == PM_EUSAGE);
@@ -513,7 +620,7 @@ static void test_setting_check(void)
     size_t n = 0;
     while (pm_policy_setting_info(n))
         n++;
-    CHECK(n == 9);
+    CHECK(n == 10);
     pm_ctx_free(ctx);
 }
 
@@ -529,6 +636,7 @@ int main(void)
     test_allows();
     test_freq();
     test_beacon();
+    test_beacon_edge();
     test_setting_check();
     return check_summary("test_policy");
 }

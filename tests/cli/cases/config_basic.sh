@@ -20,6 +20,7 @@ run promise config st k
 run promise count st --as-tier registered
 run promise config st beacon_min_ac 3
 run promise config st beacon_budget 50
+run promise config st beacon_edge_band 0
 run promise config st reference_date 2025-06-30
 run config_list st
 
@@ -28,6 +29,7 @@ run promise config st k 1
 run promise config st k 5.5
 run promise config st k ''
 run promise config st beacon_budget 0
+run promise config st beacon_edge_band 1001
 run promise config st beacon_min_ac many
 run promise config st reference_date 2025-02-30
 run promise config st reference_date 30/06/2025
