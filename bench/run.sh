@@ -19,12 +19,9 @@ set -euo pipefail
 export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TIER=${1:-S}
-case $TIER in
-S) NSAMP=2000 NVAR=20000 ;;
-M) NSAMP=10000 NVAR=100000 ;;
-L) NSAMP=50000 NVAR=200000 ;;
-*) echo "usage: bench/run.sh [S|M|L]" >&2; exit 1 ;;
-esac
+# shellcheck source=data.sh
+source "$ROOT/bench/data.sh"
+bench_tier "$TIER" || { echo "usage: bench/run.sh [S|M|L]" >&2; exit 1; }
 P=${PROMISE:-$ROOT/build/promise}
 [ -x "$P" ] || { echo "bench: no promise binary at '$P' (build first, or set PROMISE)" >&2; exit 1; }
 P=$(cd "$(dirname "$P")" && pwd)/$(basename "$P")
@@ -33,6 +30,7 @@ WORK=${PM_BENCH_WORK:-$ROOT/bench/work/$TIER}
 REPS=${PM_BENCH_REPS:-3}
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 TH=${PM_BENCH_THREADS:-2}
+# shellcheck disable=SC2034 # read by bench_data (bench/data.sh)
 SEED=42
 PLINK2=plink2
 [ -x /usr/lib/plink2/plink2-avx2 ] && PLINK2=/usr/lib/plink2/plink2-avx2
@@ -50,24 +48,8 @@ has_cmd() { printf '%s\n' "$HELP" | grep -E "^  $1 " | grep -v 'not available' >
 mkdir -p "$DATA" "$WORK"
 rm -rf "${WORK:?}"/*
 
-# ---- data --------------------------------------------------------------
-# Individuals are scaled so that about NSAMP samples are genotyped (the
-# simulated population has samples of many assays).
-sim_stamp=$(cat "$ROOT"/src/sim/*.c 2>/dev/null | md5sum | cut -c1-12)
-stamp="tier=$TIER samples=$NSAMP variants=$NVAR seed=$SEED sim=$sim_stamp"
-if [ "$(cat "$DATA/STAMP" 2>/dev/null)" != "$stamp" ] || [ ! -s "$DATA/genotypes.vcf.gz" ]; then
-    log "bench: simulating tier $TIER into $DATA"
-    rm -rf "$DATA/pilot"
-    "$P" simulate "$DATA/pilot" --individuals 20000 --seed $SEED >/dev/null 2>&1
-    pilot=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-        $c["assay"] == "wgs" || $c["assay"] == "wes" || $c["assay"] == "array"' "$DATA/pilot/samples.tsv" | wc -l)
-    rm -rf "$DATA/pilot"
-    nind=$(((NSAMP * 20000 + pilot - 1) / pilot))
-    t0=$(now)
-    "$P" simulate "$DATA" --individuals $nind --variants $NVAR --seed $SEED >&2
-    log "bench: simulated in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
-    echo "$stamp" >"$DATA/STAMP"
-fi
+# ---- data (bench/data.sh) ------------------------------------------------
+bench_data
 VCF=$DATA/genotypes.vcf.gz
 N=$(bcftools query -l "$VCF" | wc -l)
 M=$NVAR

@@ -99,7 +99,9 @@ static int run(int argc, char **argv)
     pm_gwas_opts_t o = {.pheno = pheno};
     const char *tier_name = NULL;
     int covar_given = 0;
-    int c;
+    int c = pm_cli_identity_args(cmd, &argc, argv); /* --token, --as, --project (cli.h) */
+    if (c)
+        return c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":p:v:c:r:t:o:", longopts, NULL)) != -1) {
@@ -193,7 +195,10 @@ static int run(int argc, char **argv)
     int64_t aid = -1;
     /* logged before anything is computed or answered */
     if ((rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid)) >= 0) {
-        rc = pm_gwas_run(st, &o, &s);
+        o.tier = tier = pm_cli_scope_tier(o.tier); /* who asks (cli.h) */
+        rc = pm_cli_scope_gt(st, &o.cohort, "genotypes", PM_TIER_REGISTERED);
+        if (rc >= 0)
+            rc = pm_gwas_run(st, &o, &s);
         /* the result entry precedes the answer; refusals are logged too.
          * An aggregate: the analysis cohort's size, no art. 15 list. */
         int64_t bytes = 0;
@@ -264,7 +269,7 @@ const pm_cli_cmd_t pm_cmd_gwas = {
     "Samples with a missing call are dropped per variant, as plink2 does.\n"
     "\n"
     "  --covar LIST   comma list of age, sex, source (one-hot, first level dropped),\n"
-    "                 omics:ASSAY:FEATURE; pc1..pcK once 'promise pca' exists;\n"
+    "                 omics:ASSAY:FEATURE, pc1..pcK (the latest 'promise pca' run);\n"
     "                 '' for none\n"
     "  --cohort E     restrict to a cohort (default everyone); the analysis cohort\n"
     "                 is its genotyped members with every covariate\n"
@@ -279,6 +284,10 @@ const pm_cli_cmd_t pm_cmd_gwas = {
     "\n"
     "Columns: #CHROM POS ID REF ALT A1 TEST OBS_CT BETA SE T_OR_Z P (A1 = ALT;\n"
     "BETA per ALT copy, log-odds for binary phenotypes; NA where no test is\n"
-    "possible). See docs/gwas.md.\n",
+    "possible). See docs/gwas.md.\n"
+    "\n"
+    "  --token TOKEN | --as USER [--project P]\n"
+    "               ask as that user, with their tier and project\n"
+    "               (docs/access.md); default: the local steward\n",
     run,
 };

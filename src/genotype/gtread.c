@@ -108,6 +108,8 @@ struct pm_gtr {
     int64_t *st_M;
     int64_t *acc; /* 6 * n_strata */
     size_t acc_cap;
+    uint64_t *spbits; /* pm_gtr_decode_sparse: columns listed */
+    uint32_t *slot;   /* pm_gtr_decode_sparse: column -> list index */
 };
 
 /* ---- popcount kernels (dispatched at load time) ---- */
@@ -362,6 +364,8 @@ void pm_gtr_close(pm_gtr_t *r)
     free(r->st_masks);
     free(r->st_M);
     free(r->acc);
+    free(r->spbits);
+    free(r->slot);
     free(r);
 }
 
@@ -1224,6 +1228,193 @@ int pm_gtr_decode(pm_gtr_t *r, int32_t **buf, size_t *cap, int *ploidy)
         const uint8_t *p = g->excv;
         for (uint32_t k = 0; k < g->exc.k; k++)
             if (exc_vec(&p, g->excv_end, P, o + (size_t)r->s1[k] * P) < 0)
+                return corrupt(r, "bad exception vector");
+    }
+    return 0;
+}
+
+/* ---- sparse decode ----
+ *
+ * The same genotypes as pm_gtr_decode, written only for the columns in
+ * some set of the record (missing, H, het/hom of any ALT, exceptions);
+ * every other column holds the default call. The listed columns are the
+ * union of the sets, taken as a bitmap (bitmap sets by word, lists by
+ * element) and read back by word with ctz, so the cost is per listed
+ * column and per 64 samples. The calls are then written in decode's order
+ * (default, missing, per ALT het and hom, exceptions) through slot[]. */
+
+/* Marks the elements of s in r->spbits; list elements come from r->s1. */
+static int sparse_mark(pm_gtr_t *r, const gt_set_t *s)
+{
+    if (!s->k)
+        return 0;
+    if (s->bitmap) {
+        for (size_t w = 0; w < r->nw; w++)
+            r->spbits[w] |= gt_load64(s->p + 8 * w) & r->allmask[w];
+        return 0;
+    }
+    if (gt_ef_decode(s, r->n, r->s1) < 0)
+        return corrupt(r, "bad sample list");
+    for (uint32_t i = 0; i < s->k; i++)
+        r->spbits[r->s1[i] >> 6] |= (uint64_t)1 << (r->s1[i] & 63);
+    return 0;
+}
+
+/* The het and hom lists of split a of the current record into r->s1
+ * (hom after the hets), as pm_gtr_decode reads them. */
+static int split_lists(pm_gtr_t *r, int a, uint32_t *kh_out, uint32_t *km_out)
+{
+    const gt_split_t *sp = &r->sp[a];
+    const uint32_t n = r->n;
+    uint32_t kh = sp->het.k, km = sp->hom.k;
+    int rc;
+    if (sp->ref_d) {
+        const uint64_t *hb;
+        if ((rc = materialize(r, (int64_t)r->cur_split0 + a, &hb)) < 0)
+            return rc;
+        gt_set_t bs = {(const uint8_t *)hb, 0, 1};
+        bs.k = (uint32_t)pc_words(hb, r->allmask, r->nw);
+        if (r->pr.pmode && bs.k != sp->kh)
+            return corrupt(r, "LD-coded split disagrees with its het count");
+        if (gt_set_decode(&bs, n, r->s1) < 0)
+            return corrupt(r, "bad sample list");
+        kh = bs.k;
+        bs.p = (const uint8_t *)(hb + r->nw);
+        bs.k = km = (uint32_t)pc_words(hb + r->nw, r->allmask, r->nw);
+        if (gt_set_decode(&bs, n, r->s1 + kh) < 0)
+            return corrupt(r, "bad sample list");
+    } else if (gt_set_decode(&sp->het, n, r->s1) < 0 || gt_set_decode(&sp->hom, n, r->s1 + kh) < 0) {
+        return corrupt(r, "bad sample list");
+    }
+    *kh_out = kh;
+    *km_out = km;
+    return 0;
+}
+
+int pm_gtr_decode_sparse(pm_gtr_t *r, pm_gtr_sparse_t *out)
+{
+    int rc = parse_gt(r);
+    if (rc < 0)
+        return rc;
+    gt_parsed_t *g = &r->pr;
+    const int P = g->P;
+    const uint32_t n = r->n;
+    const size_t nw1 = r->nw ? r->nw : 1;
+    out->ploidy = P;
+    out->pmode = g->pmode;
+    out->n = 0;
+    if (P == 0 || n == 0)
+        return 0;
+    if (!r->spbits) {
+        r->spbits = malloc(nw1 * 8);
+        r->slot = malloc((size_t)n * sizeof *r->slot);
+        if (!r->spbits || !r->slot)
+            return pm_err(r->ctx, PM_ENOMEM, "out of memory");
+    }
+    int hh = has_h(g);
+    if (hh && (rc = load_hbits(r)) < 0)
+        return rc;
+    /* the listed columns */
+    memset(r->spbits, 0, nw1 * 8);
+    if (hh)
+        for (size_t w = 0; w < r->nw; w++)
+            r->spbits[w] |= r->hbits[w];
+    if ((rc = sparse_mark(r, &g->miss)) < 0 || (rc = sparse_mark(r, &g->exc)) < 0)
+        return rc;
+    for (int a = 0; a < r->n_alt; a++) {
+        const gt_split_t *sp = &r->sp[a];
+        if (sp->ref_d) {
+            const uint64_t *hb;
+            if ((rc = materialize(r, (int64_t)r->cur_split0 + a, &hb)) < 0)
+                return rc;
+            for (size_t w = 0; w < r->nw; w++)
+                r->spbits[w] |= (hb[w] | hb[r->nw + w]) & r->allmask[w];
+        } else if ((rc = sparse_mark(r, &sp->het)) < 0 || (rc = sparse_mark(r, &sp->hom)) < 0) {
+            return rc;
+        }
+    }
+    uint32_t k = (uint32_t)pc_words(r->spbits, r->allmask, r->nw);
+    if (k > out->cap_cols || !out->cols) {
+        size_t c = k ? k : 1;
+        uint32_t *nc = realloc(out->cols, c * sizeof *nc);
+        if (!nc)
+            return pm_err(r->ctx, PM_ENOMEM, "out of memory");
+        out->cols = nc;
+        out->cap_cols = c;
+    }
+    if ((size_t)k * P > out->cap_vecs || !out->vecs) {
+        size_t c = (size_t)k * (size_t)P > 0 ? (size_t)k * (size_t)P : 1;
+        int32_t *nv = realloc(out->vecs, c * sizeof *nv);
+        if (!nv)
+            return pm_err(r->ctx, PM_ENOMEM, "out of memory");
+        out->vecs = nv;
+        out->cap_vecs = c;
+    }
+    const int32_t pm = g->pmode, hf = hh ? hform_val[g->hform] : 0;
+    uint32_t *cols = out->cols, *slot = r->slot;
+    int32_t *vec = out->vecs;
+    uint32_t j = 0;
+    for (size_t w = 0; w < r->nw; w++) {
+        uint64_t word = r->spbits[w];
+        while (word) {
+            uint32_t i = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(word));
+            word &= word - 1;
+            cols[j] = i;
+            slot[i] = j;
+            int32_t *e = vec + (size_t)j * P;
+            e[0] = 2;
+            if (P >= 2) {
+                e[1] = (hh && bit(r->hbits, i)) ? hf : (2 | pm);
+                for (int l = 2; l < P; l++)
+                    e[l] = PM_GT_VECTOR_END;
+            }
+            j++;
+        }
+    }
+    out->n = k;
+    if (g->miss.k) {
+        if (gt_set_decode(&g->miss, n, r->s1) < 0)
+            return corrupt(r, "bad sample list");
+        for (uint32_t m = 0; m < g->miss.k; m++) {
+            uint32_t i = r->s1[m];
+            int32_t *e = vec + (size_t)slot[i] * P;
+            e[0] = 0;
+            if (P >= 2)
+                e[1] = (hh && bit(r->hbits, i)) ? hf : pm;
+        }
+    }
+    for (int a = 0; a < r->n_alt; a++) {
+        const gt_split_t *sp = &r->sp[a];
+        const int32_t va = (a + 2) << 1;
+        uint32_t kh = 0, km = 0;
+        if ((rc = split_lists(r, a, &kh, &km)) < 0)
+            return rc;
+        const uint32_t *het = r->s1, *hom = r->s1 + kh;
+        for (uint32_t m = 0; m < kh; m++) {
+            uint32_t i = het[m];
+            int32_t *e = vec + (size_t)slot[i] * P;
+            if (P == 1 || (hh && bit(r->hbits, i))) {
+                e[0] = va;
+            } else if (sp->phase && (sp->phase[m >> 3] >> (m & 7) & 1)) {
+                e[0] = va;
+                e[1] = 2 | 1;
+            } else {
+                e[1] = va | pm;
+            }
+        }
+        for (uint32_t m = 0; m < km; m++) {
+            int32_t *e = vec + (size_t)slot[hom[m]] * P;
+            e[0] = va;
+            if (P >= 2)
+                e[1] = va | pm;
+        }
+    }
+    if (g->exc.k) {
+        if (gt_set_decode(&g->exc, n, r->s1) < 0)
+            return corrupt(r, "bad exception list");
+        const uint8_t *p = g->excv;
+        for (uint32_t m = 0; m < g->exc.k; m++)
+            if (exc_vec(&p, g->excv_end, P, vec + (size_t)slot[r->s1[m]] * P) < 0)
                 return corrupt(r, "bad exception vector");
     }
     return 0;

@@ -109,6 +109,25 @@ int pm_gtr_carriers(pm_gtr_t *r, int a, uint64_t *out_mask);
  * (htslib style: caller owns and frees *buf). */
 int pm_gtr_decode(pm_gtr_t *r, int32_t **buf, size_t *cap, int *ploidy);
 
+/* The current record's genotypes in sparse form: the columns whose call
+ * may differ from the record's default call, increasing, each with its
+ * `ploidy` entries exactly as pm_gtr_decode() gives them. Every column
+ * not listed holds the default: [ref, ref | pmode] followed by vector_end
+ * entries (ploidy >= 2) or [ref] (ploidy 1); ploidy 0 = no genotypes.
+ * Listed are the missing calls, haploid-form samples, exceptions and the
+ * het and hom samples of every ALT; the cost is per listed column and per
+ * 64 samples, not per sample. The arrays grow as needed; the caller owns
+ * them (free() cols and vecs). */
+typedef struct pm_gtr_sparse {
+    uint32_t *cols;  /* n columns, increasing */
+    int32_t *vecs;   /* n * ploidy entries, BCF encoding */
+    uint32_t n;
+    int ploidy;
+    int pmode;       /* phase bit of the default call's second entry */
+    size_t cap_cols, cap_vecs;
+} pm_gtr_sparse_t;
+int pm_gtr_decode_sparse(pm_gtr_t *r, pm_gtr_sparse_t *out);
+
 /* Optional: declares that mask (n_samples bits) will be passed to many
  * pm_gtr_count() calls and will not change, so that its popcount is taken
  * once. Call again after changing its contents; NULL forgets it. */
@@ -120,5 +139,14 @@ uint64_t pm_gtr_n_records(const pm_gtr_t *r);
  * caller that changes the array's contents in place must call this again
  * (a new pointer or count rebuilds automatically). */
 int pm_gtr_set_strata(pm_gtr_t *r, const int16_t *stratum, int n_strata);
+
+/* ---- compaction (gtcompact.c) ---- */
+
+/* Rewrites segment in_path to out_path (crash-safe, new file) with the
+ * calls of every column whose bit is set in clear (n_samples bits) set to
+ * missing; all else is unchanged. *bytes gets the new file's size,
+ * *cleared_calls the non-missing alleles removed (both may be NULL). */
+int pm_gt_compact_segment(pm_ctx_t *ctx, const char *in_path, const char *out_path,
+                          const uint64_t *clear, uint64_t *bytes, uint64_t *cleared_calls);
 
 #endif

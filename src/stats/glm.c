@@ -72,14 +72,15 @@ void pm_kern_finish(pm_kern_t *K, uint32_t n)
         }
         free(C);
     }
-    if (!K->incl && !K->wh && m == 1) {
+    if (!K->incl && !K->wh) {
         /* the fast path's interleaved copy (a failed allocation just
          * leaves the general path) */
-        K->QR = malloc((size_t)n * (p + 1) * sizeof *K->QR);
+        size_t w = (size_t)p + m;
+        K->QR = malloc((size_t)n * w * sizeof *K->QR);
         if (K->QR)
             for (uint32_t i = 0; i < n; i++) {
-                memcpy(K->QR + (size_t)i * (p + 1), K->Q + (size_t)i * p, p * sizeof(double));
-                K->QR[(size_t)i * (p + 1) + p] = K->R[i];
+                memcpy(K->QR + (size_t)i * w, K->Q + (size_t)i * p, p * sizeof(double));
+                memcpy(K->QR + (size_t)i * w + p, K->R + (size_t)i * m, m * sizeof(double));
             }
     }
     memset(K->q1, 0, p * sizeof *K->q1);
@@ -181,18 +182,18 @@ int pm_kern_eval(const pm_kern_t *K, uint32_t n, pm_glm_work_t *w, const pm_gvec
         /* sparse: the listed samples differ from `fill` by d = val - fill */
         double fill = g->fill;
         if (K->QR) {
-            /* the common case: everyone, unweighted, one phenotype */
-            /* rows [Q_i, r_i] are contiguous in K->QR: one or two cache
+            /* the common case: everyone, unweighted */
+            /* rows [Q_i, R_i] are contiguous in K->QR: a few cache
              * lines per carrier, fetched a few carriers ahead */
             const double *restrict QR = K->QR;
             const uint32_t *restrict ix = g->idx;
             const double *restrict vals = g->val;
-            uint32_t p1 = p + 1, nnz = g->nnz;
-            double g1 = 0, g2a = 0, gra = 0;
-            if (p1 <= 16) {
-                /* accumulate [u, g'r] in a local row: no aliasing with QR,
+            uint32_t p1 = p + m, nnz = g->nnz;
+            double g1 = 0, g2a = 0;
+            if (p1 <= 32) {
+                /* accumulate [u, g'R] in a local row: no aliasing with QR,
                  * so the loop runs at load/FMA throughput */
-                double acc[16] = {0};
+                double acc[32] = {0};
                 for (uint32_t e = 0; e < nnz; e++) {
                     if (e + 8 < nnz) {
                         const double *f = QR + (size_t)ix[e + 8] * p1;
@@ -207,22 +208,22 @@ int pm_kern_eval(const pm_kern_t *K, uint32_t n, pm_glm_work_t *w, const pm_gvec
                         acc[a] += d * Qi[a];
                 }
                 memcpy(u, acc, p * sizeof *u);
-                gra = acc[p];
+                memcpy(gr, acc + p, m * sizeof *gr);
             } else {
                 for (uint32_t e = 0; e < nnz; e++) {
                     double v = vals[e], d = v - fill;
                     const double *Qi = QR + (size_t)ix[e] * p1;
                     g1 += d;
                     g2a += v * v - fill * fill;
-                    gra += d * Qi[p];
                     for (uint32_t a = 0; a < p; a++)
                         u[a] += d * Qi[a];
+                    for (uint32_t j = 0; j < m; j++)
+                        gr[j] += d * Qi[p + j];
                 }
             }
             gsum = g1;
             g2 = g2a;
             gg = g2a;
-            gr[0] = gra;
         } else {
             for (uint32_t e = 0; e < g->nnz; e++) {
                 uint32_t i = g->idx[e];

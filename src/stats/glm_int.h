@@ -29,7 +29,7 @@ typedef struct pm_kern {
     double *r1;   /* m: sum_i wh_i R_i */
     double w1;    /* sum_i wh_i^2 */
     double *rss0; /* m: sum_i R_ij^2 */
-    double *QR;   /* NULL, or n x (p + 1) rows [Q_i, R_i] when m == 1, no wh, every sample */
+    double *QR;   /* NULL, or n x (p + m) rows [Q_i, R_i] when no wh, every sample */
 } pm_kern_t;
 
 /* What a kernel gives for one variant. */

@@ -8,6 +8,7 @@
  * threads test them against every phenotype, and the main thread writes
  * the rows in order, applying the release policy. See docs/gwas.md.
  */
+#include <cblas.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -17,11 +18,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog/cat_cohort.h"
+#include "cohort/cohort_int.h"
 #include "promise/bitset.h"
 #include "promise/cohort.h"
 #include "promise/genotype.h"
 #include "promise/gwas.h"
 #include "promise/omics.h"
+#include "promise/pca.h"
 #include "promise/policy.h"
 #include "promise/registry.h"
 #include "promise/stats.h"
@@ -29,6 +33,8 @@
 #define GW_MAX_AGE 200 /* the cohort language takes ages 0..200 */
 #define GW_BATCH_SITES 4096
 #define GW_BATCH_ENTRIES (8u << 20)
+#define GW_CHUNK 64 /* sites a worker takes at a time */
+#define GW_NCHUNK ((GW_BATCH_SITES + GW_CHUNK - 1) / GW_CHUNK)
 
 static char *gw_strdup(const char *s)
 {
@@ -78,43 +84,28 @@ int pm_gwas_attribute(pm_store_t *st, const char *name, const pm_cohort_opts_t *
         return 0;
     }
     if (!strcmp(name, "age")) {
-        /* One evaluation per bit of the age: bit b is set for ages in the
-         * union of [k 2^(b+1) + 2^b, (k+1) 2^(b+1)). Each evaluation loads
-         * the demographics, so 1 + 8 of them instead of one per year. */
-        size_t cap = 8192;
-        char *expr = malloc(cap);
-        if (!expr)
-            return pm_err(ctx, PM_ENOMEM, "out of memory");
-        rc = gw_eval(st, co, "age>=0", &b);
-        for (size_t i = rc < 0 ? (size_t)N : pm_bitset_next(b, 0); i < (size_t)N;
-             i = pm_bitset_next(b, i + 1))
-            out[i] = 0;
-        pm_bitset_free(b);
-        b = NULL;
-        for (int bit = 0; bit < 8 && rc >= 0; bit++) {
-            int w = 1 << bit;
-            size_t len = 0;
-            expr[0] = 0;
-            for (int lo = w; lo < GW_MAX_AGE; lo += 2 * w) {
-                int hi = lo + w < GW_MAX_AGE ? lo + w : GW_MAX_AGE;
-                int n1 = snprintf(expr + len, cap - len, "%s(age>=%d and age<%d)",
-                                  len ? " or " : "", lo, hi);
-                if (n1 < 0 || (size_t)n1 >= cap - len) {
-                    rc = pm_err(ctx, PM_EINTERNAL, "age expression too long");
-                    break;
-                }
-                len += (size_t)n1;
-            }
-            if (rc < 0 || (rc = gw_eval(st, co, expr, &b)) < 0)
-                break;
-            for (size_t i = pm_bitset_next(b, 0); i < (size_t)N; i = pm_bitset_next(b, i + 1))
-                if (!isnan(out[i]))
-                    out[i] += w;
+        /* Who has an age comes from one evaluation of "age>=0" (it applies
+         * the exclusions: withdrawn, opted out); the ages themselves are
+         * read from the demographics once, with the cohort language's own
+         * definition (pm_cohort_person_age). Ages the language cannot
+         * express (>= GW_MAX_AGE) stay 0, as when this path composed them
+         * from cohort terms. */
+        int ref = pm_cohort_ref_date(st, co);
+        if (ref < 0)
+            return ref;
+        pm_cat_demo_t *demo = NULL;
+        if ((rc = gw_eval(st, co, "age>=0", &b)) < 0 || (rc = pm_cat_demo_load(st, &demo)) < 0) {
             pm_bitset_free(b);
-            b = NULL;
+            return rc;
         }
-        free(expr);
-        return rc < 0 ? rc : 0;
+        size_t lim = (size_t)N < demo->n ? (size_t)N : demo->n;
+        for (size_t i = pm_bitset_next(b, 0); i < lim; i = pm_bitset_next(b, i + 1)) {
+            int a = pm_cohort_person_age(demo, i, ref);
+            out[i] = a >= 0 && a < GW_MAX_AGE ? a : 0;
+        }
+        pm_bitset_free(b);
+        pm_cat_demo_free(demo);
+        return 0;
     }
     return pm_err(ctx, PM_EUSAGE, "unknown attribute '%s' (age or sex)", name);
 }
@@ -212,6 +203,7 @@ static int gw_covariates(pm_store_t *st, const pm_cohort_opts_t *co, const char 
     pm_ctx_t *ctx = pm_store_ctx(st);
     int64_t N = pm_store_n_individuals(st);
     double *attr = NULL;
+    pm_pca_t *pca = NULL;
     int rc = 0;
     if (!list || !*list)
         return 0;
@@ -276,10 +268,27 @@ static int gw_covariates(pm_store_t *st, const pm_cohort_opts_t *co, const char 
             pm_cohort_table_free(t);
         } else if (tok[0] == 'p' && tok[1] == 'c' && tok[2] >= '1' && tok[2] <= '9' &&
                    strspn(tok + 2, "0123456789") == strlen(tok + 2)) {
-            rc = pm_err(ctx, PM_EUSAGE,
-                        "--covar: '%s': principal components are not available yet "
-                        "('promise pca' is not built, issue 7)",
-                        tok);
+            /* the latest `promise pca` run; individuals outside it are NaN */
+            int j = atoi(tok + 2);
+            if (!pca && (rc = pm_pca_load(st, &pca)) == 0 && !pca)
+                rc = pm_err(ctx, PM_EUSAGE,
+                            "--covar: '%s': the store has no principal components "
+                            "(run 'promise pca' first)",
+                            tok);
+            if (rc < 0)
+                break;
+            if (j > pca->k) {
+                rc = pm_err(ctx, PM_EUSAGE,
+                            "--covar: '%s': the latest PCA (run %" PRId64 ") has %d components",
+                            tok, pca->run, pca->k);
+                break;
+            }
+            if ((rc = pm_pca_component(st, pca, j, attr)) < 0)
+                break;
+            if ((rc = gw_add_col(ctx, c, n, tok, &col)) < 0)
+                break;
+            for (uint32_t i = 0; i < n; i++)
+                col[i] = attr[ind[i]];
         } else if (!strncmp(tok, "omics:", 6)) {
             if ((rc = gw_omics_values(st, tok, attr, N)) < 0)
                 break;
@@ -298,7 +307,37 @@ static int gw_covariates(pm_store_t *st, const pm_cohort_opts_t *co, const char 
         p = e + 1;
     }
     free(attr);
+    pm_pca_free(pca);
     return rc;
+}
+
+int pm_gwas_covariates(pm_store_t *st, const char *list, int ref_date, uint32_t n,
+                       const int64_t *ind, double **x, uint32_t *k, char *names, size_t cap)
+{
+    pm_ctx_t *ctx = pm_store_ctx(st);
+    int64_t N = pm_store_n_individuals(st);
+    *x = NULL;
+    *k = 0;
+    if (N < 0)
+        return (int)N;
+    pm_bitset_t *aset = pm_bitset_new((size_t)N);
+    if (!aset)
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++)
+        pm_bitset_set(aset, (size_t)ind[i]);
+    pm_cohort_opts_t co = {.ref_date = ref_date};
+    gw_cols_t cols = {0};
+    int rc = gw_covariates(st, &co, list, n, ind, aset, &cols);
+    pm_bitset_free(aset);
+    if (rc < 0) {
+        free(cols.x);
+        return rc;
+    }
+    *x = cols.x;
+    *k = cols.k;
+    if (names && cap)
+        snprintf(names, cap, "%s", cols.names);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -307,10 +346,17 @@ static int gw_covariates(pm_store_t *st, const pm_cohort_opts_t *co, const char 
 typedef struct gw_site {
     size_t chrom;                /* index into the contig table */
     int64_t pos;
-    size_t s_id, s_ref, s_alt;   /* offsets into the string arena */
+    size_t s_chrom, s_id, s_ref, s_alt; /* offsets into the string arena */
     size_t off_c, off_m;         /* offsets into idx/val (carriers) and idx (missing) */
     uint32_t nc, nm;
 } gw_site_t;
+
+/* A growable text buffer (the rows one worker formats for one phenotype). */
+typedef struct gw_text {
+    char *p;
+    size_t n, cap;
+    int oom;
+} gw_text_t;
 
 typedef struct gw_batch {
     gw_site_t *site;
@@ -321,54 +367,142 @@ typedef struct gw_batch {
     char *str;
     size_t n_str, cap_str;
     pm_glm_result_t *res;    /* n x P */
-    uint32_t *cnt;           /* n x P x 2: carriers used, carriers among cases */
+    uint8_t *held;           /* n x P: row withheld by the release policy */
     size_t cap_res;
+    gw_text_t *txt;          /* GW_NCHUNK x P: the rows of chunk c for phenotype j */
+    size_t n_chunk;          /* chunks of GW_CHUNK sites */
+    size_t next;             /* the next chunk to take (atomic) */
 } gw_batch_t;
 
 typedef struct gw_shared {
     const pm_glm_t *m;
-    gw_batch_t *b;
     uint32_t P;
     const uint8_t *used;   /* n x P: sample used in phenotype j's null model */
     const uint8_t *cases;  /* n x P: binary case */
-    int T;
+    const uint8_t *bin;    /* P: binary phenotype */
+    const pm_policy_t *pol;
+    int withhold;
 } gw_shared_t;
 
+/* A worker takes chunks of batch b until none is left, tests their sites
+ * and formats their rows. */
 typedef struct gw_worker {
     gw_shared_t *sh;
+    gw_batch_t *b;
     pm_glm_work_t *w;
-    int t;
     int rc;
 } gw_worker_t;
+
+static void gw_text_add(gw_text_t *t, const char *s, size_t len)
+{
+    if (t->n + len + 1 > t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 65536;
+        while (nc < t->n + len + 1)
+            nc *= 2;
+        char *q = realloc(t->p, nc);
+        if (!q) {
+            t->oom = 1;
+            return;
+        }
+        t->p = q;
+        t->cap = nc;
+    }
+    memcpy(t->p + t->n, s, len);
+    t->n += len;
+}
+
+/* Appends "\t" and v as %.9g, or "\tNA". */
+static size_t gw_fmt_num(char *buf, size_t cap, double v)
+{
+    int k = isnan(v) ? snprintf(buf, cap, "\tNA") : snprintf(buf, cap, "\t%.9g", v);
+    return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}
+
+static void gw_format_row(gw_text_t *t, const gw_batch_t *b, const gw_site_t *si,
+                          const pm_glm_result_t *r)
+{
+    char line[1024];
+    const char *alt = b->str + si->s_alt;
+    int k = snprintf(line, sizeof line, "%s\t%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%u",
+                     b->str + si->s_chrom, si->pos, b->str + si->s_id, b->str + si->s_ref, alt,
+                     alt, pm_glm_test_name(r->test), r->obs_ct);
+    if (k < 0 || (size_t)k >= sizeof line - 80) {
+        /* long alleles: print the head, then the rest */
+        gw_text_add(t, b->str + si->s_chrom, strlen(b->str + si->s_chrom));
+        k = snprintf(line, sizeof line, "\t%" PRId64 "\t", si->pos);
+        gw_text_add(t, line, (size_t)k);
+        const char *parts[4] = {b->str + si->s_id, b->str + si->s_ref, alt, alt};
+        for (int i = 0; i < 4; i++) {
+            gw_text_add(t, parts[i], strlen(parts[i]));
+            gw_text_add(t, "\t", 1);
+        }
+        k = snprintf(line, sizeof line, "%s\t%u", pm_glm_test_name(r->test), r->obs_ct);
+    }
+    size_t len = (size_t)k;
+    if (r->err != PM_GLM_OK) {
+        memcpy(line + len, "\tNA\tNA\tNA\tNA", 12);
+        len += 12;
+    } else {
+        len += gw_fmt_num(line + len, sizeof line - len, r->beta);
+        len += gw_fmt_num(line + len, sizeof line - len, r->se);
+        len += gw_fmt_num(line + len, sizeof line - len, r->stat);
+        len += gw_fmt_num(line + len, sizeof line - len, r->p);
+    }
+    line[len++] = '\n';
+    gw_text_add(t, line, len);
+}
 
 static void *gw_work(void *arg)
 {
     gw_worker_t *wk = arg;
     gw_shared_t *sh = wk->sh;
-    gw_batch_t *b = sh->b;
-    uint32_t n = pm_glm_n_samples(sh->m);
-    for (size_t s = (size_t)wk->t; s < b->n; s += (size_t)sh->T) {
-        gw_site_t *si = &b->site[s];
-        pm_gvec_t g = {.dense = NULL,
-                       .idx = b->idx + si->off_c,
-                       .val = b->val + si->off_c,
-                       .nnz = si->nc,
-                       .fill = 0,
-                       .miss = b->idx + si->off_m,
-                       .n_miss = si->nm};
-        if (pm_glm_test(sh->m, wk->w, &g, b->res + s * sh->P) < 0)
-            wk->rc = PM_EINTERNAL;
-        for (uint32_t j = 0; j < sh->P; j++) {
-            uint32_t cu = 0, cc = 0;
-            const uint8_t *u = sh->used + (size_t)j * n, *cs = sh->cases + (size_t)j * n;
-            for (uint32_t q = 0; q < si->nc; q++) {
-                uint32_t i = g.idx[q];
-                cu += u[i];
-                cc += u[i] & cs[i];
+    gw_batch_t *b = wk->b;
+    const uint32_t P = sh->P, n = pm_glm_n_samples(sh->m);
+    for (;;) {
+        size_t c = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+        if (c >= b->n_chunk)
+            break;
+        gw_text_t *txt = b->txt + c * P;
+        for (uint32_t j = 0; j < P; j++)
+            txt[j].n = 0;
+        size_t hi = (c + 1) * GW_CHUNK < b->n ? (c + 1) * GW_CHUNK : b->n;
+        for (size_t s = c * GW_CHUNK; s < hi; s++) {
+            gw_site_t *si = &b->site[s];
+            pm_glm_result_t *res = b->res + s * P;
+            pm_gvec_t g = {.dense = NULL,
+                           .idx = b->idx + si->off_c,
+                           .val = b->val + si->off_c,
+                           .nnz = si->nc,
+                           .fill = 0,
+                           .miss = b->idx + si->off_m,
+                           .n_miss = si->nm};
+            if (pm_glm_test(sh->m, wk->w, &g, res) < 0)
+                wk->rc = PM_EINTERNAL;
+            for (uint32_t j = 0; j < P; j++) {
+                uint8_t held = 0;
+                if (sh->withhold) {
+                    /* carriers used, and carriers among cases and controls */
+                    uint32_t cu = 0, cc = 0;
+                    const uint8_t *u = sh->used + (size_t)j * n, *cs = sh->cases + (size_t)j * n;
+                    for (uint32_t q = 0; q < si->nc; q++) {
+                        uint32_t i = g.idx[q];
+                        cu += u[i];
+                        cc += u[i] & cs[i];
+                    }
+                    held = pm_policy_release_count(sh->pol, sh->bin[j] ? cc : cu).state !=
+                           PM_CELL_EXACT;
+                    if (sh->bin[j] &&
+                        pm_policy_release_count(sh->pol, cu - cc).state != PM_CELL_EXACT)
+                        held = 1;
+                }
+                b->held[s * P + j] = held;
+                if (!held)
+                    gw_format_row(&txt[j], b, si, &res[j]);
             }
-            b->cnt[(s * sh->P + j) * 2] = cu;
-            b->cnt[(s * sh->P + j) * 2 + 1] = cc;
         }
+        for (uint32_t j = 0; j < P; j++)
+            if (txt[j].oom)
+                wk->rc = PM_ENOMEM;
     }
     return NULL;
 }
@@ -400,6 +534,109 @@ static size_t gw_str_add(gw_batch_t *b, const char *s, int *oom)
     memcpy(b->str + at, s, l);
     b->n_str += l;
     return at;
+}
+
+static void gw_batch_free(gw_batch_t *b, size_t n_txt)
+{
+    free(b->site);
+    free(b->idx);
+    free(b->val);
+    free(b->str);
+    free(b->res);
+    free(b->held);
+    if (b->txt)
+        for (size_t i = 0; i < n_txt; i++)
+            free(b->txt[i].p);
+    free(b->txt);
+}
+
+/* Reads up to GW_BATCH_SITES sites into b; *more = 0 at the end. */
+static int gw_read_batch(pm_ctx_t *ctx, pm_gt_iter_t *it, gw_batch_t *b, uint32_t P,
+                         char ***chroms, size_t *nchrom, size_t *capchrom, int *more)
+{
+    b->n = b->n_idx = b->n_str = 0;
+    while (b->n < GW_BATCH_SITES && b->n_idx < GW_BATCH_ENTRIES) {
+        pm_gt_site_t s;
+        int r = pm_gt_iter_next(it, &s);
+        if (r < 0)
+            return r;
+        if (r == 0) {
+            *more = 0;
+            break;
+        }
+        int oom = 0;
+        if (gw_grow((void **)&b->site, &b->cap, b->n + 1, sizeof *b->site) < 0 ||
+            gw_grow((void **)&b->idx, &b->cap_idx, b->n_idx + s.n_carrier + s.n_missing,
+                    sizeof *b->idx) < 0)
+            return pm_err(ctx, PM_ENOMEM, "out of memory");
+        if (b->cap_val < b->cap_idx) {
+            double *v = realloc(b->val, b->cap_idx * sizeof *v);
+            if (!v)
+                return pm_err(ctx, PM_ENOMEM, "out of memory");
+            b->val = v;
+            b->cap_val = b->cap_idx;
+        }
+        gw_site_t *si = &b->site[b->n];
+        size_t c = *nchrom;
+        if (!*nchrom || strcmp((*chroms)[*nchrom - 1], s.chrom)) {
+            for (c = 0; c < *nchrom && strcmp((*chroms)[c], s.chrom); c++)
+                ;
+            if (c == *nchrom) {
+                if (gw_grow((void **)chroms, capchrom, *nchrom + 1, sizeof **chroms) < 0 ||
+                    !((*chroms)[*nchrom] = gw_strdup(s.chrom)))
+                    return pm_err(ctx, PM_ENOMEM, "out of memory");
+                (*nchrom)++;
+                c = *nchrom;
+            }
+        }
+        si->chrom = c == *nchrom ? *nchrom - 1 : c;
+        si->pos = s.pos;
+        si->s_chrom = gw_str_add(b, s.chrom, &oom);
+        si->s_id = gw_str_add(b, s.id && *s.id ? s.id : ".", &oom);
+        si->s_ref = gw_str_add(b, s.ref, &oom);
+        si->s_alt = gw_str_add(b, s.alt, &oom);
+        if (oom)
+            return pm_err(ctx, PM_ENOMEM, "out of memory");
+        si->off_c = b->n_idx;
+        si->nc = s.n_carrier;
+        for (uint32_t q = 0; q < s.n_carrier; q++) {
+            b->idx[b->n_idx] = s.carrier[q];
+            b->val[b->n_idx++] = s.dosage[q];
+        }
+        si->off_m = b->n_idx;
+        si->nm = s.n_missing;
+        memcpy(b->idx + b->n_idx, s.missing, (size_t)s.n_missing * sizeof *b->idx);
+        b->n_idx += s.n_missing;
+        b->n++;
+    }
+    if (gw_grow((void **)&b->res, &b->cap_res, b->n * P + 1, sizeof *b->res) < 0)
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    uint8_t *h = realloc(b->held, b->cap_res);
+    if (!h)
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    b->held = h;
+    return 0;
+}
+
+/* Starts W workers on batch b; a worker that cannot be started (or
+ * every worker when !threaded) runs on this thread. Returns the threads
+ * started. */
+static int gw_start(gw_worker_t *wk, pthread_t *tid, int W, gw_batch_t *b, int threaded)
+{
+    int started = 0;
+    b->next = 0;
+    b->n_chunk = (b->n + GW_CHUNK - 1) / GW_CHUNK;
+    for (int t = 0; t < W; t++) {
+        wk[t].b = b;
+        wk[t].rc = 0;
+    }
+    for (int t = 0; t < W; t++) {
+        if (threaded && started == t && pthread_create(&tid[t], NULL, gw_work, &wk[t]) == 0)
+            started++;
+        else
+            gw_work(&wk[t]);
+    }
+    return started;
 }
 
 /* ---------------------------------------------------------------- */
@@ -682,14 +919,6 @@ void pm_gwas_summary_free(pm_gwas_summary_t *s)
     free(s);
 }
 
-static void gw_num(FILE *f, double v)
-{
-    if (isnan(v))
-        fputs("\tNA", f);
-    else
-        fprintf(f, "\t%.9g", v);
-}
-
 /* Prefixes the context's message with the phenotype spec. */
 static int gw_reerr(pm_ctx_t *ctx, int rc, const char *spec)
 {
@@ -778,7 +1007,7 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
     gw_pts_t *pts = NULL;
     char **chroms = NULL;
     size_t nchrom = 0, capchrom = 0;
-    gw_batch_t b = {0};
+    gw_batch_t bb[2] = {{0}};
     gw_worker_t *wk = NULL;
     pthread_t *tid = NULL;
     int T = o->threads > 0 ? o->threads : pm_ctx_threads(ctx);
@@ -786,6 +1015,9 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
         T = 1;
     if (T > 256)
         T = 256;
+    const int W = T; /* workers; the main thread reads and writes meanwhile */
+    int running = 0;                 /* worker threads started and not joined */
+    int blas_threads = 0;            /* OpenBLAS's thread count to restore */
     if (!sum || !(sum->pheno = calloc(P, sizeof *sum->pheno))) {
         rc = pm_err(ctx, PM_ENOMEM, "out of memory");
         goto done;
@@ -897,6 +1129,11 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
             goto done;
         }
     }
+    /* The kernels' BLAS calls are small (N x p, p around ten): OpenBLAS's
+     * threads would cost more than the arithmetic, and the variants are
+     * already spread over our own threads. */
+    blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
     if ((rc = pm_glm_new(ctx, n, cols.k, cols.x, P, Y, bin, NULL, &m)) < 0) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", pm_ctx_errmsg(ctx) ? pm_ctx_errmsg(ctx) : "");
@@ -907,8 +1144,8 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
 
     fo = calloc(P, sizeof *fo);
     pts = calloc(P, sizeof *pts);
-    wk = calloc((size_t)T, sizeof *wk);
-    tid = calloc((size_t)T, sizeof *tid);
+    wk = calloc((size_t)W, sizeof *wk);
+    tid = calloc((size_t)W, sizeof *tid);
     if (!fo || !pts || !wk || !tid) {
         rc = pm_err(ctx, PM_ENOMEM, "out of memory");
         goto done;
@@ -921,164 +1158,80 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
         }
         fputs("#CHROM\tPOS\tID\tREF\tALT\tA1\tTEST\tOBS_CT\tBETA\tSE\tT_OR_Z\tP\n", fo[j]);
     }
-    gw_shared_t sh = {.m = m, .b = &b, .P = P, .used = used, .cases = cases, .T = T};
-    for (int t = 0; t < T; t++) {
+    gw_shared_t sh = {.m = m, .P = P, .used = used, .cases = cases, .bin = bin, .pol = &pol,
+                      .withhold = withhold};
+    for (int t = 0; t < W; t++) {
         wk[t].sh = &sh;
-        wk[t].t = t;
         if (!(wk[t].w = pm_glm_work_new(m))) {
             rc = pm_err(ctx, PM_ENOMEM, "out of memory");
             goto done;
         }
     }
+    for (int k = 0; k < 2; k++)
+        if (!(bb[k].txt = calloc((size_t)GW_NCHUNK * P, sizeof *bb[k].txt))) {
+            rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+            goto done;
+        }
 
+    /* The main thread reads batch i + 1 while the workers test and format
+     * batch i; then it writes batch i's rows in order. */
     double t0 = gw_now();
-    int more = 1;
-    while (more) {
-        /* read a batch */
-        b.n = b.n_idx = b.n_str = 0;
-        while (b.n < GW_BATCH_SITES && b.n_idx < GW_BATCH_ENTRIES) {
-            pm_gt_site_t s;
-            int r = pm_gt_iter_next(it, &s);
-            if (r < 0) {
-                rc = r;
-                goto done;
-            }
-            if (r == 0) {
-                more = 0;
-                break;
-            }
-            int oom = 0;
-            if (gw_grow((void **)&b.site, &b.cap, b.n + 1, sizeof *b.site) < 0 ||
-                gw_grow((void **)&b.idx, &b.cap_idx, b.n_idx + s.n_carrier + s.n_missing,
-                        sizeof *b.idx) < 0) {
-                rc = pm_err(ctx, PM_ENOMEM, "out of memory");
-                goto done;
-            }
-            if (b.cap_val < b.cap_idx) {
-                double *v = realloc(b.val, b.cap_idx * sizeof *v);
-                if (!v) {
-                    rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+    int more = 1, cur = 0, inflight = 0;
+    for (;;) {
+        gw_batch_t *b = &bb[cur];
+        b->n = 0;
+        if (more && (rc = gw_read_batch(ctx, it, b, P, &chroms, &nchrom, &capchrom, &more)) < 0)
+            goto done;
+        if (inflight) {
+            gw_batch_t *d = &bb[cur ^ 1];
+            for (int t = 0; t < running; t++)
+                pthread_join(tid[t], NULL);
+            running = 0;
+            inflight = 0;
+            for (int t = 0; t < W; t++)
+                if (wk[t].rc < 0) {
+                    rc = wk[t].rc == PM_ENOMEM
+                             ? pm_err(ctx, PM_ENOMEM, "out of memory")
+                             : pm_err(ctx, PM_EINTERNAL, "gwas: a variant could not be tested");
                     goto done;
                 }
-                b.val = v;
-                b.cap_val = b.cap_idx;
-            }
-            gw_site_t *si = &b.site[b.n];
-            size_t c = nchrom;
-            if (!nchrom || strcmp(chroms[nchrom - 1], s.chrom)) {
-                for (c = 0; c < nchrom && strcmp(chroms[c], s.chrom); c++)
-                    ;
-                if (c == nchrom) {
-                    if (gw_grow((void **)&chroms, &capchrom, nchrom + 1, sizeof *chroms) < 0 ||
-                        !(chroms[nchrom] = gw_strdup(s.chrom))) {
-                        rc = pm_err(ctx, PM_ENOMEM, "out of memory");
+            for (size_t c = 0; c < d->n_chunk; c++)
+                for (uint32_t j = 0; j < P; j++) {
+                    const gw_text_t *x = &d->txt[c * P + j];
+                    if (x->n && fwrite(x->p, 1, x->n, fo[j]) != x->n) {
+                        rc = pm_err(ctx, PM_EIO, "cannot write '%s': %s", sum->pheno[j].path,
+                                    strerror(errno));
                         goto done;
                     }
-                    nchrom++;
-                    c = nchrom;
                 }
-            }
-            si->chrom = c == nchrom ? nchrom - 1 : c;
-            si->pos = s.pos;
-            si->s_id = gw_str_add(&b, s.id && *s.id ? s.id : ".", &oom);
-            si->s_ref = gw_str_add(&b, s.ref, &oom);
-            si->s_alt = gw_str_add(&b, s.alt, &oom);
-            if (oom) {
-                rc = pm_err(ctx, PM_ENOMEM, "out of memory");
-                goto done;
-            }
-            si->off_c = b.n_idx;
-            si->nc = s.n_carrier;
-            for (uint32_t q2 = 0; q2 < s.n_carrier; q2++) {
-                b.idx[b.n_idx] = s.carrier[q2];
-                b.val[b.n_idx++] = s.dosage[q2];
-            }
-            si->off_m = b.n_idx;
-            si->nm = s.n_missing;
-            memcpy(b.idx + b.n_idx, s.missing, (size_t)s.n_missing * sizeof *b.idx);
-            b.n_idx += s.n_missing;
-            b.n++;
-        }
-        if (!b.n)
-            break;
-        if (gw_grow((void **)&b.res, &b.cap_res, b.n * P, sizeof *b.res) < 0) {
-            rc = pm_err(ctx, PM_ENOMEM, "out of memory");
-            goto done;
-        }
-        uint32_t *cn = realloc(b.cnt, b.cap_res * 2 * sizeof *cn);
-        if (!cn) {
-            rc = pm_err(ctx, PM_ENOMEM, "out of memory");
-            goto done;
-        }
-        b.cnt = cn;
-        /* test it */
-        int nt = T;
-        if ((size_t)nt > b.n)
-            nt = (int)b.n;
-        sh.T = nt;
-        int started = 1;
-        for (int t = 1; t < nt; t++) {
-            if (pthread_create(&tid[t], NULL, gw_work, &wk[t]) != 0)
-                break;
-            started++;
-        }
-        if (started < nt) { /* could not start them all: run serially */
-            for (int t = 1; t < started; t++)
-                pthread_join(tid[t], NULL);
-            sh.T = 1;
-            started = 1;
-        }
-        gw_work(&wk[0]);
-        for (int t = 1; t < started; t++)
-            pthread_join(tid[t], NULL);
-        for (int t = 0; t < T; t++)
-            if (wk[t].rc < 0) {
-                rc = pm_err(ctx, PM_EINTERNAL, "gwas: a variant could not be tested");
-                goto done;
-            }
-        /* write it */
-        for (size_t s = 0; s < b.n; s++) {
-            gw_site_t *si = &b.site[s];
-            const char *id = b.str + si->s_id, *ref = b.str + si->s_ref,
-                       *alt = b.str + si->s_alt;
-            for (uint32_t j = 0; j < P; j++) {
-                const pm_glm_result_t *r = &b.res[s * P + j];
-                pm_gwas_pheno_summary_t *ps = &sum->pheno[j];
-                if (withhold) {
-                    uint32_t cu = b.cnt[(s * P + j) * 2], cc = b.cnt[(s * P + j) * 2 + 1];
-                    int small = pm_policy_release_count(&pol, bin[j] ? cc : cu).state !=
-                                PM_CELL_EXACT;
-                    if (bin[j] && pm_policy_release_count(&pol, cu - cc).state != PM_CELL_EXACT)
-                        small = 1;
-                    if (small) {
+            for (size_t s = 0; s < d->n; s++) {
+                const gw_site_t *si = &d->site[s];
+                for (uint32_t j = 0; j < P; j++) {
+                    const pm_glm_result_t *r = &d->res[s * P + j];
+                    pm_gwas_pheno_summary_t *ps = &sum->pheno[j];
+                    if (d->held[s * P + j]) {
                         ps->n_withheld++;
                         continue;
                     }
-                }
-                FILE *f = fo[j];
-                fprintf(f, "%s\t%" PRId64 "\t%s\t%s\t%s\t%s\t%s\t%u", chroms[si->chrom],
-                        si->pos, id, ref, alt, alt, pm_glm_test_name(r->test), r->obs_ct);
-                if (r->err != PM_GLM_OK) {
-                    fputs("\tNA\tNA\tNA\tNA\n", f);
-                    ps->n_error++;
-                } else {
-                    gw_num(f, r->beta);
-                    gw_num(f, r->se);
-                    gw_num(f, r->stat);
-                    gw_num(f, r->p);
-                    fputc('\n', f);
-                    if (!isnan(r->p) &&
-                        gw_pts_add(&pts[j], (uint32_t)si->chrom, si->pos, r->p) < 0) {
+                    if (r->err != PM_GLM_OK)
+                        ps->n_error++;
+                    else if (!isnan(r->p) &&
+                             gw_pts_add(&pts[j], (uint32_t)si->chrom, si->pos, r->p) < 0) {
                         rc = pm_err(ctx, PM_ENOMEM, "out of memory");
                         goto done;
                     }
+                    ps->n_rows++;
+                    ps->n_firth += r->test == PM_GLM_FIRTH && r->err == PM_GLM_OK;
                 }
-                ps->n_rows++;
-                ps->n_firth += r->test == PM_GLM_FIRTH && r->err == PM_GLM_OK;
             }
+            sum->n_variants += (int64_t)d->n;
+            pm_progress(ctx, "gwas: variants", (uint64_t)sum->n_variants, 0);
         }
-        sum->n_variants += (int64_t)b.n;
-        pm_progress(ctx, "gwas: variants", (uint64_t)sum->n_variants, 0);
+        if (!b->n)
+            break;
+        running = gw_start(wk, tid, W, b, T > 1);
+        inflight = 1;
+        cur ^= 1;
     }
     sum->seconds = gw_now() - t0;
 
@@ -1115,12 +1268,16 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
     }
 
 done:
+    for (int t = 0; t < running; t++)
+        pthread_join(tid[t], NULL);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
     if (fo)
         for (uint32_t j = 0; j < P; j++)
             if (fo[j])
                 fclose(fo[j]);
     if (wk)
-        for (int t = 0; t < T; t++)
+        for (int t = 0; t < W; t++)
             pm_glm_work_free(wk[t].w);
     if (pts)
         for (uint32_t j = 0; j < P; j++) {
@@ -1135,12 +1292,8 @@ done:
     free(fo);
     free(wk);
     free(tid);
-    free(b.site);
-    free(b.idx);
-    free(b.val);
-    free(b.str);
-    free(b.res);
-    free(b.cnt);
+    for (int k = 0; k < 2; k++)
+        gw_batch_free(&bb[k], (size_t)GW_NCHUNK * P);
     pm_glm_free(m);
     free(Y);
     free(bin);

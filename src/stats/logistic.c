@@ -198,19 +198,30 @@ out:
 
 /* ---- Firth ---- */
 
-/* The state of the Firth iteration at beta: mu, the Cholesky factor of
- * I = X'WX in w->L, the leverages h in w->lev, the modified score U* =
- * X'(y - mu + h (1/2 - mu)) in w->U and the penalised log-likelihood.
- * Returns -1 when I is singular. */
-static int firth_state(pm_glm_work_t *w, uint32_t N, uint32_t P, const double *beta, double *pll)
+/* Each iteration makes two passes over the N x P design: firth_ll (the
+ * penalised log-likelihood and the Cholesky factor of I = X'WX, all a
+ * step-halving check needs) and, at an accepted point, firth_lev
+ * (leverages, the modified score and the step matrix). The products
+ * are BLAS calls of shape N x P, P small: the caller keeps BLAS on one
+ * thread (pm_glm_blas_serial), as OpenBLAS's own threads cost far more
+ * than the arithmetic at this size. */
+
+/* Pass 1 at beta: mu (w->mu), sqrt(w) X (w->Xw), the lower Cholesky
+ * factor of I = X'WX in w->L and the penalised log-likelihood. Returns
+ * -1 when I is singular. */
+static int firth_ll(pm_glm_work_t *w, uint32_t N, uint32_t P, const double *beta, double *pll)
 {
-    double *X = w->X, *Xw = w->Xw, *eta = w->eta, *mu = w->mu, *lev = w->lev, *L = w->L;
+    const double *X = w->X;
+    double *Xw = w->Xw, *eta = w->eta, *mu = w->mu, *L = w->L;
     cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)P, 1.0, X, (int)P, beta, 1, 0.0, eta, 1);
     double ll = 0;
     for (uint32_t i = 0; i < N; i++) {
-        mu[i] = logistic(eta[i]);
-        ll += loglik1(w->y[i] != 0, eta[i]);
-        double sw = sqrt(mu[i] * (1 - mu[i]));
+        /* mu and the log-likelihood from one exp, without cancellation */
+        double e = exp(-fabs(eta[i])), d = 1.0 / (1.0 + e);
+        mu[i] = eta[i] >= 0 ? d : e * d;
+        double z = w->y[i] != 0 ? -eta[i] : eta[i];
+        ll -= (z > 0 ? z : 0) + log1p(e);
+        double sw = sqrt(e) * d; /* sqrt(mu (1 - mu)) */
         const double *Xi = X + (size_t)i * P;
         double *Xwi = Xw + (size_t)i * P;
         for (uint32_t a = 0; a < P; a++)
@@ -223,43 +234,47 @@ static int firth_state(pm_glm_work_t *w, uint32_t N, uint32_t P, const double *b
     double logdet = 0;
     for (uint32_t a = 0; a < P; a++)
         logdet += 2 * log(L[a * P + a]);
-    /* leverages h_i = |L^-1 Xw_i|^2: Xw := Xw L^-T */
-    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)N, (int)P, 1.0,
-                L, (int)P, Xw, (int)P);
-    for (uint32_t i = 0; i < N; i++) {
-        const double *Zi = Xw + (size_t)i * P;
-        double h = 0;
-        for (uint32_t a = 0; a < P; a++)
-            h += Zi[a] * Zi[a];
-        lev[i] = h;
-        eta[i] = w->y[i] - mu[i] + h * (0.5 - mu[i]); /* the modified residual */
-    }
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)N, (int)P, 1.0, X, (int)P, eta, 1, 0.0, w->U, 1);
     *pll = ll + 0.5 * logdet;
     return 0;
 }
 
-/* The Newton-type step: delta = M^-1 U* with M = X' diag((1 + h) w) X,
- * the expected derivative of U* (the plain X'WX ignores the leverages'
- * share and converges markedly slower on rare variants; both have the
- * same fixed point U* = 0). Returns -1 when M is singular. */
-static int firth_step(pm_glm_work_t *w, uint32_t N, uint32_t P, double *delta)
+/* Pass 2 at the point of the last firth_ll: leverages h_i = |L^-1 x_i
+ * sqrt(w_i)|^2, the modified score U* = X'(y - mu + h (1/2 - mu)) in
+ * w->U and the lower triangle of M = X' diag((1 + h) w) X in w->FI, the
+ * expected derivative of U* (the plain X'WX ignores the leverages' share
+ * and converges markedly slower on rare variants; both have the same
+ * fixed point U* = 0). */
+static void firth_lev(pm_glm_work_t *w, uint32_t N, uint32_t P)
 {
-    double *X = w->X, *Xw = w->Xw, *mu = w->mu, *lev = w->lev, *M = w->FI;
+    const double *X = w->X, *mu = w->mu;
+    double *Xw = w->Xw, *r = w->eta;
+    /* Xw := Xw L^-T: row i is then L^-1 sqrt(w_i) x_i */
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)N, (int)P, 1.0,
+                w->L, (int)P, Xw, (int)P);
     for (uint32_t i = 0; i < N; i++) {
-        double s = sqrt((1 + lev[i]) * mu[i] * (1 - mu[i]));
-        const double *Xi = X + (size_t)i * P;
-        double *Xwi = Xw + (size_t)i * P;
+        double *Zi = Xw + (size_t)i * P;
+        double h = 0;
         for (uint32_t a = 0; a < P; a++)
-            Xwi[a] = s * Xi[a];
+            h += Zi[a] * Zi[a];
+        r[i] = w->y[i] - mu[i] + h * (0.5 - mu[i]); /* the modified residual */
+        double s = sqrt((1 + h) * mu[i] * (1 - mu[i]));
+        const double *Xi = X + (size_t)i * P;
+        for (uint32_t a = 0; a < P; a++)
+            Zi[a] = s * Xi[a];
     }
-    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)P, (int)N, 1.0, Xw, (int)P, 0.0, M,
+    cblas_dgemv(CblasRowMajor, CblasTrans, (int)N, (int)P, 1.0, X, (int)P, r, 1, 0.0, w->U, 1);
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)P, (int)N, 1.0, Xw, (int)P, 0.0, w->FI,
                 (int)P);
-    if (pm_chol(M, P, 1e-12) < 0)
+}
+
+/* delta = M^-1 U*. Returns -1 when M is singular. */
+static int firth_step(pm_glm_work_t *w, uint32_t P, double *delta)
+{
+    if (pm_chol(w->FI, P, 1e-12) < 0)
         return -1;
     memcpy(delta, w->U, P * sizeof *delta);
-    pm_fsolve(M, P, delta);
-    pm_bsolve(M, P, delta);
+    pm_fsolve(w->FI, P, delta);
+    pm_bsolve(w->FI, P, delta);
     return 0;
 }
 
@@ -302,10 +317,11 @@ void pm_firth(const pm_glm_t *m, const pm_bin_t *b, pm_glm_work_t *w, const pm_g
     beta[p] = 0;
     double pll;
     int it, conv = 0;
-    if (firth_state(w, N, P, beta, &pll) < 0)
+    if (firth_ll(w, N, P, beta, &pll) < 0)
         goto singular;
+    firth_lev(w, N, P);
     for (it = 1; it <= m->opts.firth_maxit; it++) {
-        if (firth_step(w, N, P, delta) < 0)
+        if (firth_step(w, P, delta) < 0)
             goto singular;
         double mx = 0;
         for (uint32_t a = 0; a < P; a++)
@@ -325,7 +341,7 @@ void pm_firth(const pm_glm_t *m, const pm_bin_t *b, pm_glm_work_t *w, const pm_g
         for (int hs = 0; hs <= MAX_HALVINGS; hs++) {
             for (uint32_t a = 0; a < P; a++)
                 bn[a] = beta[a] + delta[a];
-            int st = firth_state(w, N, P, bn, &pll_new);
+            int st = firth_ll(w, N, P, bn, &pll_new);
             if (st == 0 && pll_new >= pll - 1e-12 * fabs(pll))
                 break;
             for (uint32_t a = 0; a < P; a++)
@@ -335,6 +351,7 @@ void pm_firth(const pm_glm_t *m, const pm_bin_t *b, pm_glm_work_t *w, const pm_g
         }
         memcpy(beta, bn, P * sizeof *beta);
         pll = pll_new;
+        firth_lev(w, N, P);
     }
     if (!conv) {
         res->beta = res->se = res->stat = res->p = NAN;

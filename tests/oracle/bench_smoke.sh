@@ -39,4 +39,36 @@ else
     ok "$(grep 'AC/AN check' "$out")"
 fi
 [ "$((SECONDS - t0))" -lt 180 ] || fail "tier S took $((SECONDS - t0)) s (the smoke budget is 180 s)"
+
+# bench/gwas.sh S on the same data, without plink2's slow runs (missing
+# calls, logistic): the run completes, prints ratio (a), and the linear
+# rows agree with plink2 at its printed precision.
+if have_cmd gwas; then
+    t1=$SECONDS
+    gout=$W/gwas.out
+    if PM_BENCH_DATA=$W/data PM_BENCH_WORK=$W/gwaswork PM_BENCH_REPS=1 PM_BENCH_SKIP_SLOW=1 \
+        bash "$PM_SOURCE_DIR/bench/gwas.sh" S >"$gout" 2>"$W/gwas.err"; then
+        ok "bench/gwas.sh S completed in $((SECONDS - t1)) s"
+        cat "$gout"
+        if grep -qE '^\| \(a\) linear, no missing calls \|.*\| [0-9.]+ \([0-9.]+\) \| >= 2 \|$' "$gout"; then
+            ok "ratio (a) printed"
+        elif ! command -v plink2 >/dev/null && [ ! -x /usr/lib/plink2/plink2-avx2 ]; then
+            say "note    no plink2: ratio (a) not computed"
+        else
+            fail "no ratio (a): $(grep '(a)' "$gout" || echo missing)"
+        fi
+        agree=$(grep 'Agreement, linear without missing calls' "$gout" || true)
+        if [ -z "$agree" ] || [[ $agree == *"not run"* ]]; then
+            say "note    linear agreement not run (plink2 missing?)"
+        elif awk '{ for (i = 1; i <= NF; i++) if ($i == "units") { u = $(i - 1); gsub(/[()]/, "", u) } }
+            END { exit !(u != "" && u + 0 <= 1) }' <<<"$agree"; then
+            ok "$agree"
+        else
+            fail "linear rows disagree with plink2 beyond its printed precision: $agree"
+        fi
+    else
+        fail "bench/gwas.sh S failed; last lines of its log:"
+        tail -n 15 "$W/gwas.err" | sed 's/^/        /'
+    fi
+fi
 oracle_done

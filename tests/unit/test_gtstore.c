@@ -276,6 +276,40 @@ static void rand_mask(uint64_t *m, uint32_t n, double p)
             m[i >> 6] |= (uint64_t)1 << (i & 63);
 }
 
+/* pm_gtr_decode_sparse on the current record, expanded to every sample
+ * (unlisted columns get the default call): 1 when it equals t's calls. */
+static int sparse_matches(pm_gtr_t *r, const trec_t *t, uint32_t n, pm_gtr_sparse_t *sp, int k)
+{
+    if (pm_gtr_decode_sparse(r, sp) != 0 || sp->ploidy != t->ploidy)
+        return 0;
+    const int P = sp->ploidy;
+    if (P == 0 || n == 0)
+        return sp->n == 0;
+    int32_t *d = malloc((size_t)n * P * sizeof *d);
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t *e = d + (size_t)i * P;
+        e[0] = 2;
+        for (int j = 1; j < P; j++)
+            e[j] = j == 1 ? (2 | sp->pmode) : END;
+    }
+    int ok = sp->n <= n;
+    for (uint32_t x = 0; x < sp->n && ok; x++) {
+        ok = sp->cols[x] < n && (x == 0 || sp->cols[x - 1] < sp->cols[x]);
+        if (ok)
+            memcpy(d + (size_t)sp->cols[x] * P, sp->vecs + (size_t)x * P, (size_t)P * sizeof *d);
+    }
+    if (ok && memcmp(d, t->gt, (size_t)n * P * sizeof *d) != 0) {
+        ok = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (memcmp(d + (size_t)i * P, t->gt + (size_t)i * P, (size_t)P * sizeof *d)) {
+                fprintf(stderr, "sparse: record %d sample %u differs (P=%d)\n", k, i, P);
+                break;
+            }
+    }
+    free(d);
+    return ok;
+}
+
 /* Reads the whole file back and checks everything against rs. */
 static void check_file(const char *path, uint32_t n, const trec_t *rs, int n_rec)
 {
@@ -299,7 +333,8 @@ static void check_file(const char *path, uint32_t n, const trec_t *rs, int n_rec
     int32_t *buf = NULL;
     size_t cap = 0;
     pm_gtr_rec_t rec;
-    int k = 0, bad_gt = 0, bad_cnt = 0, bad_car = 0;
+    int k = 0, bad_gt = 0, bad_cnt = 0, bad_car = 0, bad_sp = 0;
+    pm_gtr_sparse_t sp = {0};
     while ((rc = pm_gtr_next(r, &rec)) == 1) {
         if (k >= n_rec)
             break;
@@ -315,9 +350,14 @@ static void check_file(const char *path, uint32_t n, const trec_t *rs, int n_rec
             naive_counts(t, n, NULL, NULL, 1, want);
             bad_cnt += !same_counts(got, want, t->n_alt);
         }
+        /* sparse decode before the dense one on some records, after on others */
+        if (k % 4 == 1)
+            bad_sp += !sparse_matches(r, t, n, &sp, k);
         int ploidy = -1;
         rc = pm_gtr_decode(r, &buf, &cap, &ploidy);
         CHECK_MSG(rc == 0, "%s", pm_ctx_errmsg(ctx));
+        if (k % 4 != 1)
+            bad_sp += !sparse_matches(r, t, n, &sp, k);
         CHECK(ploidy == t->ploidy);
         if (rc == 0 && ploidy == t->ploidy && n > 0 && ploidy > 0 &&
             memcmp(buf, t->gt, (size_t)n * ploidy * sizeof(int32_t)) != 0) {
@@ -364,7 +404,10 @@ static void check_file(const char *path, uint32_t n, const trec_t *rs, int n_rec
     CHECK_MSG(bad_gt == 0, "%d records decoded wrongly (n=%u)", bad_gt, n);
     CHECK_MSG(bad_cnt == 0, "%d count mismatches (n=%u)", bad_cnt, n);
     CHECK_MSG(bad_car == 0, "%d carrier mismatches (n=%u)", bad_car, n);
+    CHECK_MSG(bad_sp == 0, "%d records sparse-decoded wrongly (n=%u)", bad_sp, n);
     CHECK(pm_gtr_next(r, &rec) == 0);
+    free(sp.cols);
+    free(sp.vecs);
     free(buf);
     free(mask);
     free(car);
