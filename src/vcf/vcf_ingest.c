@@ -367,6 +367,12 @@ static int map_samples(ingest_t *g)
                       "%s: the header declares no GT FORMAT field: only genotype calls (GT) can "
                       "be loaded",
                       loc);
+    /* htslib exits the process when asked for GT of another declared type */
+    if (bcf_hdr_id2type(g->hdr, BCF_HL_FMT, gt_id) != BCF_HT_STR)
+        return pm_err(g->ctx, PM_EINPUT,
+                      "%s: the header declares GT with a Type other than String (VCF 4.3 "
+                      "section 1.6.2)",
+                      loc);
     pm_catgt_sample_t *s = calloc((size_t)g->n_in, sizeof *s);
     g->col_map = malloc((size_t)g->n_in * sizeof *g->col_map);
     g->sample = malloc((size_t)g->n_in * sizeof *g->sample);
@@ -718,7 +724,15 @@ static int add_bcf_record(ingest_t *g)
     const char *chrom = bcf_seqname(g->hdr, v);
     if (!chrom)
         return rec_err(g, PM_EINPUT, "contig id %d is not in the header", v->rid);
-    int ngt = bcf_get_genotypes(g->hdr, v, &g->gt_in, &g->gt_in_cap);
+    /* htslib exits the process when GT's values are of an unexpected
+     * type (e.g. a record whose samples are all '.'): check first */
+    bcf_fmt_t *gtf = bcf_get_fmt(g->hdr, v, "GT");
+    int gt_null = gtf && gtf->type == BCF_BT_NULL; /* every sample '.': all missing */
+    if (gtf && !gt_null && gtf->type != BCF_BT_INT8 && gtf->type != BCF_BT_INT16 &&
+        gtf->type != BCF_BT_INT32)
+        return rec_err(g, PM_EINPUT, "GT values that are not genotype calls (htslib type %d)",
+                       gtf->type);
+    int ngt = gt_null ? -1 : bcf_get_genotypes(g->hdr, v, &g->gt_in, &g->gt_in_cap);
     int ploidy;
     size_t need;
     if (ngt < 0) {
