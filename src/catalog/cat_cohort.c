@@ -38,7 +38,7 @@ static int32_t col_date(sqlite3_stmt *q, int c)
 
 void pm_cat_demo_free(pm_cat_demo_t *d)
 {
-    if (!d)
+    if (!d || --d->refs > 0)
         return;
     free(d->sex);
     free(d->birth);
@@ -62,7 +62,8 @@ static int16_t parse_county(const char *s)
     return (int16_t)v;
 }
 
-int pm_cat_demo_load(pm_store_t *st, pm_cat_demo_t **out)
+/* Reads the columns anew (one reference). */
+static int demo_read(pm_store_t *st, pm_cat_demo_t **out)
 {
     *out = NULL;
     int64_t n = pm_store_n_individuals(st);
@@ -71,6 +72,7 @@ int pm_cat_demo_load(pm_store_t *st, pm_cat_demo_t **out)
     pm_cat_demo_t *d = calloc(1, sizeof *d);
     if (!d)
         return pm_err(st->ctx, PM_ENOMEM, "out of memory");
+    d->refs = 1;
     size_t m = n ? (size_t)n : 1;
     d->n = (size_t)n;
     d->sex = calloc(m, 1);
@@ -115,6 +117,29 @@ int pm_cat_demo_load(pm_store_t *st, pm_cat_demo_t **out)
     return 0;
 }
 
+int pm_cat_demo_load(pm_store_t *st, pm_cat_demo_t **out)
+{
+    *out = NULL;
+    uint64_t gen = pm_catalog_generation(st);
+    pm_cat_demo_t *d = st->demo_cache;
+    if (gen && d && st->demo_gen == gen) {
+        d->refs++;
+        *out = d;
+        return 0;
+    }
+    int rc = demo_read(st, &d);
+    if (rc < 0)
+        return rc;
+    if (gen) {
+        pm_cat_demo_free(st->demo_cache);
+        st->demo_cache = d;
+        st->demo_gen = gen;
+        d->refs++;
+    }
+    *out = d;
+    return 0;
+}
+
 /* Runs q (parameters bound) and sets bit column 0 of every row. */
 static int stream_idx(pm_store_t *st, sqlite3_stmt *q, pm_bitset_t *set, const char *what)
 {
@@ -129,22 +154,70 @@ static int stream_idx(pm_store_t *st, sqlite3_stmt *q, pm_bitset_t *set, const c
     return rc;
 }
 
-int pm_cat_present(pm_store_t *st, pm_bitset_t *set)
+/* The idx of every withdrawn individual, as a new array. */
+static int read_withdrawn(pm_store_t *st, int64_t **out, size_t *n)
 {
-    pm_bitset_fill(set);
+    *out = NULL;
+    *n = 0;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "SELECT idx FROM individual WHERE withdrawn != 0", -1, &q,
                            NULL) != SQLITE_OK)
         return pm_catalog_sqlerr(st, "read withdrawals");
-    pm_bitset_t *w = pm_bitset_new(set->n);
-    if (!w) {
-        sqlite3_finalize(q);
-        return pm_err(st->ctx, PM_ENOMEM, "out of memory");
+    int64_t *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0, s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            int64_t *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[len++] = sqlite3_column_int64(q, 0);
     }
-    int rc = stream_idx(st, q, w, "read withdrawals");
-    pm_bitset_andnot(set, w);
-    pm_bitset_free(w);
-    return rc;
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = pm_catalog_sqlerr(st, "read withdrawals");
+    sqlite3_finalize(q);
+    if (rc < 0) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+/* The withdrawn list is cached on the handle (see catalog.h): a
+ * withdrawal commits from another connection or this one, either of
+ * which moves the catalog's generation. */
+int pm_cat_present(pm_store_t *st, pm_bitset_t *set)
+{
+    pm_bitset_fill(set);
+    uint64_t gen = pm_catalog_generation(st);
+    int64_t *v = st->withdrawn;
+    size_t n = st->n_withdrawn;
+    int fresh = !gen || st->withdrawn_gen != gen;
+    if (fresh) {
+        int rc = read_withdrawn(st, &v, &n);
+        if (rc < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (v[i] >= 0 && (uint64_t)v[i] < set->n)
+            pm_bitset_clear(set, (size_t)v[i]);
+    if (fresh && gen) {
+        free(st->withdrawn);
+        st->withdrawn = v;
+        st->n_withdrawn = n;
+        st->withdrawn_gen = gen;
+    } else if (fresh) {
+        free(v);
+    }
+    return 0;
 }
 
 static const char *const group_table[] = {"source", "assay"};

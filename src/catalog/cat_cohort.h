@@ -30,10 +30,14 @@ typedef struct pm_cat_demo {
     int32_t *emig;      /* emigration YYYYMMDD, 0 = none recorded */
     int16_t *county;    /* 0..99 for a one- or two-digit code; -1 unknown or not a code */
     uint8_t *withdrawn; /* 1 = withdrawn: never in any answer */
+    int refs;           /* holders: callers and the store handle's cache */
 } pm_cat_demo_t;
 
 /* Loads the demography of the whole population; free with
- * pm_cat_demo_free(). n equals pm_store_n_individuals(). */
+ * pm_cat_demo_free(). n equals pm_store_n_individuals(). The columns are
+ * cached on the store handle and shared by reference count while the
+ * catalog's generation is unchanged (see pm_catalog_generation in
+ * catalog.h): read-only for every holder, one thread at a time. */
 int pm_cat_demo_load(pm_store_t *st, pm_cat_demo_t **out);
 void pm_cat_demo_free(pm_cat_demo_t *d);
 

@@ -278,7 +278,7 @@ static const char *keep_str(pm_catgt_t *c, const unsigned char *s)
 
 void pm_catgt_free(pm_catgt_t *c)
 {
-    if (!c)
+    if (!c || --c->refs > 0)
         return;
     for (int i = 0; i < c->n_batches; i++)
         free(c->batch[i].cols);
@@ -290,12 +290,15 @@ void pm_catgt_free(pm_catgt_t *c)
     free(c);
 }
 
-int pm_catgt_load(pm_store_t *st, int want_ids, pm_catgt_t **out)
+/* Reads a new snapshot (one reference) from the catalog. */
+static int catgt_read(pm_store_t *st, int want_ids, pm_catgt_t **out)
 {
     *out = NULL;
     pm_catgt_t *c = calloc(1, sizeof *c);
     if (!c)
         return pm_err(st->ctx, PM_ENOMEM, "out of memory");
+    c->refs = 1;
+    c->with_ids = want_ids != 0;
     sqlite3_stmt *q = NULL;
     int rc = 0, s;
     /* contigs */
@@ -391,6 +394,29 @@ fail:
     sqlite3_finalize(q);
     pm_catgt_free(c);
     return rc;
+}
+
+int pm_catgt_load(pm_store_t *st, int want_ids, pm_catgt_t **out)
+{
+    *out = NULL;
+    uint64_t gen = pm_catalog_generation(st);
+    pm_catgt_t *c = st->gt_cache;
+    if (gen && c && st->gt_gen == gen && (c->with_ids || !want_ids)) {
+        c->refs++;
+        *out = c;
+        return 0;
+    }
+    int rc = catgt_read(st, want_ids, &c);
+    if (rc < 0)
+        return rc;
+    if (gen) {
+        pm_catgt_free(st->gt_cache);
+        st->gt_cache = c;
+        st->gt_gen = gen;
+        c->refs++;
+    }
+    *out = c;
+    return 0;
 }
 
 void pm_catgt_segs_free(pm_catgt_seg_t *s, size_t n)

@@ -103,10 +103,19 @@ typedef struct pm_catgt {
     int64_t *contig_len;
     char **strings;          /* owned strings, freed with the catalog view */
     size_t n_strings, cap_strings;
+    int with_ids;            /* sample ids loaded */
+    int refs;                /* holders: callers and the store handle's cache */
 } pm_catgt_t;
 
 /* A snapshot of batches, columns and contigs; free with pm_catgt_free().
- * Sample ids are loaded only with want_ids (else ""). */
+ * Sample ids are loaded only with want_ids (else "", or the ids when a
+ * cached snapshot has them).
+ *
+ * The snapshot is cached on the store handle and shared: while the
+ * catalog's generation is unchanged (see pm_catalog_generation) the next
+ * load returns the same object with one more reference, and
+ * pm_catgt_free drops one. It is read-only for every holder, and, like
+ * the handle, for one thread at a time. */
 int pm_catgt_load(pm_store_t *st, int want_ids, pm_catgt_t **out);
 void pm_catgt_free(pm_catgt_t *c);
 

@@ -21,6 +21,19 @@
 typedef struct sqlite3 sqlite3;
 typedef struct sqlite3_stmt sqlite3_stmt;
 
+struct pm_catgt;
+struct pm_cat_demo;
+
+/*
+ * Caches of whole-catalog reads (the genotype column join, the
+ * population's demographic columns, the withdrawn individuals, the
+ * population size, the settings) are kept on the handle, each tagged with the
+ * generation it was read at (see pm_catalog_generation). No locking: a
+ * handle is used by one thread at a time (the server hands each request
+ * one handle of its pool, see pool_get in src/server/server.c), and so
+ * are its caches; the shared snapshots (pm_catgt_t, pm_cat_demo_t) are
+ * reference counted, and only the thread holding the handle touches them.
+ */
 struct pm_store {
     pm_ctx_t *ctx;
     char *path;
@@ -28,6 +41,24 @@ struct pm_store {
     int lock_fd;    /* writer lock, -1 for readers */
     int writable;
     int in_txn;
+    /* generation */
+    sqlite3_stmt *dv_q;    /* PRAGMA data_version, kept prepared */
+    int64_t data_version;  /* as last read; -1 before the first read */
+    int64_t total_changes; /* this connection's sqlite3_total_changes64 then */
+    uint64_t gen;          /* bumped whenever either of the above moves */
+    /* caches: valid while their *_gen equals the current generation */
+    struct pm_catgt *gt_cache; /* one reference held by the handle */
+    uint64_t gt_gen;
+    struct pm_cat_demo *demo_cache; /* likewise */
+    uint64_t demo_gen;
+    int64_t n_ind;
+    uint64_t n_ind_gen;
+    char **meta;        /* the meta table: key, value, key, value, ... */
+    size_t n_meta;      /* pairs */
+    uint64_t meta_gen;
+    int64_t *withdrawn; /* idx of every withdrawn individual */
+    size_t n_withdrawn;
+    uint64_t withdrawn_gen;
 };
 
 /* Catalog file and marker names inside a store directory. */
@@ -56,6 +87,13 @@ int pm_catalog_prepare(pm_store_t *st, const char *sql, sqlite3_stmt **q, const 
 int pm_catalog_strings(pm_store_t *st, const char *sql, const char *what, char ***v, size_t *n);
 void pm_catalog_strv_free(char **v, size_t n);
 int pm_catalog_int64(pm_store_t *st, const char *sql, const char *what, int64_t *out);
+
+/* A number that changes whenever the catalog may have changed since the
+ * last call on this handle: a commit by another connection (any process,
+ * seen through PRAGMA data_version) or a row written by this one
+ * (sqlite3_total_changes64). Returns 0, meaning "do not cache", inside a
+ * transaction (rows may still be rolled back) or when the check fails. */
+uint64_t pm_catalog_generation(pm_store_t *st);
 
 /* For the catalog module's own files only. */
 sqlite3 *pm_catalog_db(pm_store_t *st);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog/cat_cohort.h"
+#include "catalog/cat_genotype.h"
 #include "catalog/catalog.h"
 #include "core/fileio.h"
 
@@ -68,6 +70,11 @@ static void store_free(pm_store_t *st)
 {
     if (!st)
         return;
+    pm_catgt_free(st->gt_cache);
+    pm_cat_demo_free(st->demo_cache);
+    free(st->withdrawn);
+    pm_catalog_strv_free(st->meta, 2 * st->n_meta);
+    sqlite3_finalize(st->dv_q); /* before the close, which fails with statements open */
     if (st->db)
         sqlite3_close(st->db);
     if (st->lock_fd >= 0)
@@ -103,6 +110,7 @@ int pm_store_init(pm_ctx_t *ctx, const char *path)
     if (rc == 0) {
         st->ctx = ctx;
         st->lock_fd = -1;
+        st->data_version = -1;
         st->writable = 1;
         st->path = strdup(path);
         rc = st->path ? open_db(st, tmp, 1) : pm_err(ctx, PM_ENOMEM, "out of memory");
@@ -169,6 +177,7 @@ int pm_store_open(pm_ctx_t *ctx, const char *path, int flags, pm_store_t **out)
         return pm_err(ctx, PM_ENOMEM, "out of memory");
     st->ctx = ctx;
     st->lock_fd = -1;
+    st->data_version = -1;
     st->writable = (flags & PM_STORE_RDWR) != 0;
     st->path = strdup(path);
     if (!st->path) {
@@ -243,10 +252,100 @@ void pm_catalog_rollback(pm_store_t *st)
     if (sqlite3_get_autocommit(st->db) == 0)
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = 0;
+    st->gen++; /* nothing read before the rollback is reused */
 }
 
+uint64_t pm_catalog_generation(pm_store_t *st)
+{
+    if (!st->db || sqlite3_get_autocommit(st->db) == 0) {
+        st->gen++;
+        return 0;
+    }
+    if (!st->dv_q && sqlite3_prepare_v3(st->db, "PRAGMA data_version", -1,
+                                        SQLITE_PREPARE_PERSISTENT, &st->dv_q, NULL) != SQLITE_OK) {
+        st->dv_q = NULL;
+        return 0;
+    }
+    int64_t dv = -1;
+    if (sqlite3_step(st->dv_q) == SQLITE_ROW)
+        dv = sqlite3_column_int64(st->dv_q, 0);
+    sqlite3_reset(st->dv_q);
+    if (dv < 0) {
+        st->gen++;
+        return 0;
+    }
+    int64_t tc = sqlite3_total_changes64(st->db);
+    if (dv != st->data_version || tc != st->total_changes || st->gen == 0) {
+        st->data_version = dv;
+        st->total_changes = tc;
+        st->gen++;
+    }
+    return st->gen;
+}
+
+/* Reads the whole meta table (a few dozen settings) into st->meta. */
+static int meta_read(pm_store_t *st)
+{
+    pm_catalog_strv_free(st->meta, 2 * st->n_meta);
+    st->meta = NULL;
+    st->n_meta = 0;
+    st->meta_gen = 0;
+    sqlite3_stmt *q;
+    int rc = pm_catalog_prepare(st, "SELECT key, value FROM meta", &q, "read settings");
+    if (rc < 0)
+        return rc;
+    char **v = NULL;
+    size_t len = 0, cap = 0;
+    int s;
+    while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+        if (len + 2 > cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            char **nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        for (int c = 0; c < 2 && rc == 0; c++) {
+            const unsigned char *t = sqlite3_column_text(q, c);
+            if ((v[len] = strdup(t ? (const char *)t : "")))
+                len++;
+            else
+                rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+        }
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = pm_catalog_sqlerr(st, "read settings");
+    sqlite3_finalize(q);
+    if (rc < 0) {
+        pm_catalog_strv_free(v, len);
+        return rc;
+    }
+    st->meta = v;
+    st->n_meta = len / 2;
+    return 0;
+}
+
+/* Served from the cached table while the generation holds (policy
+ * settings are read on every query); read directly inside transactions. */
 int pm_catalog_meta_get(pm_store_t *st, const char *key, char *buf, size_t cap)
 {
+    uint64_t gen = pm_catalog_generation(st);
+    if (gen && st->meta_gen != gen && meta_read(st) == 0)
+        st->meta_gen = gen;
+    if (gen && st->meta_gen == gen) {
+        for (size_t i = 0; i < st->n_meta; i++)
+            if (strcmp(st->meta[2 * i], key) == 0) {
+                if (buf && cap)
+                    snprintf(buf, cap, "%s", st->meta[2 * i + 1]);
+                return 1;
+            }
+        return 0;
+    }
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key=?1", -1, &q, NULL) !=
         SQLITE_OK)
@@ -286,12 +385,19 @@ int pm_store_setting(pm_store_t *st, const char *key, char *buf, size_t cap)
 
 int64_t pm_store_n_individuals(pm_store_t *st)
 {
+    uint64_t gen = pm_catalog_generation(st);
+    if (gen && st->n_ind_gen == gen)
+        return st->n_ind;
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM individual", -1, &q, NULL) != SQLITE_OK)
         return pm_catalog_sqlerr(st, "count individuals");
     int64_t n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0)
                                               : pm_catalog_sqlerr(st, "count individuals");
     sqlite3_finalize(q);
+    if (gen && n >= 0) {
+        st->n_ind = n;
+        st->n_ind_gen = gen;
+    }
     return n;
 }
 

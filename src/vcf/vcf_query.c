@@ -63,6 +63,9 @@ typedef struct entry {
     size_t counts;      /* freq fast: offset into q->counts (n_alt * n_strata) */
     size_t gt;          /* decoded genotypes: offset into q->gts */
     int ploidy;
+    size_t sp, spv;     /* iterator: listed columns at q->spc + sp, their calls at q->spv + spv */
+    uint32_t sp_n;
+    int pmode;          /* iterator: phase bit of the default call */
 } entry_t;
 
 typedef struct key {
@@ -111,6 +114,13 @@ typedef struct query {
     size_t n_gts, cap_gts;
     int32_t *dec;
     size_t dec_cap;
+    /* iterator: the group's records in sparse form (pm_gtr_decode_sparse) */
+    pm_gtr_sparse_t sdec;
+    uint32_t *spc;
+    size_t n_spc, cap_spc;
+    int32_t *spv;
+    size_t n_spv, cap_spv;
+    int dense_ready; /* q->gts holds the group's records */
     /* freq output */
     FILE *out;
     char *obuf;
@@ -466,6 +476,10 @@ static void query_close(query_t *q)
     free(q->counts);
     free(q->gts);
     free(q->dec);
+    free(q->sdec.cols);
+    free(q->sdec.vecs);
+    free(q->spc);
+    free(q->spv);
     free(q->obuf);
     free(q->acc);
     free(q->vgt);
@@ -577,6 +591,24 @@ static int group_add(query_t *q, int bi, int exact)
         if (rc < 0)
             return rc;
         q->n_counts += need;
+    } else if (q->kind == Q_ITER) {
+        /* only the columns that differ from the default call */
+        pm_gtr_sparse_t *d = &q->sdec;
+        if ((rc = pm_gtr_decode_sparse(qb->r, d)) < 0)
+            return rc;
+        size_t nv = (size_t)d->n * (size_t)d->ploidy;
+        if (grow((void **)&q->spc, &q->cap_spc, q->n_spc + d->n + 1, sizeof *q->spc) < 0 ||
+            grow((void **)&q->spv, &q->cap_spv, q->n_spv + nv + 1, sizeof *q->spv) < 0)
+            return oom(q);
+        e->sp = q->n_spc;
+        e->spv = q->n_spv;
+        e->sp_n = d->n;
+        e->ploidy = d->ploidy;
+        e->pmode = d->pmode;
+        memcpy(q->spc + q->n_spc, d->cols, (size_t)d->n * sizeof *q->spc);
+        memcpy(q->spv + q->n_spv, d->vecs, nv * sizeof *q->spv);
+        q->n_spc += d->n;
+        q->n_spv += nv;
     } else {
         int ploidy = 0;
         if ((rc = pm_gtr_decode(qb->r, &q->dec, &q->dec_cap, &ploidy)) < 0)
@@ -1199,6 +1231,9 @@ static int group_read(query_t *q, int force_exact, int64_t *pos, int *exact_out)
     q->arena.l = 0;
     q->n_counts = 0;
     q->n_gts = 0;
+    q->n_spc = 0;
+    q->n_spv = 0;
+    q->dense_ready = 0;
     int rc = 0;
     for (int t = 0; t < nat && rc == 0; t++) {
         qbatch_t *qb = &q->b[at[t]];
@@ -1644,6 +1679,162 @@ static int iter_absent(pm_gt_iter_t *it)
     return 0;
 }
 
+/* Expands the group's sparse records into q->gts, once per group, for the
+ * per-sample path: every column the default call, then the listed ones. */
+static int iter_dense(query_t *q)
+{
+    if (q->dense_ready)
+        return 0;
+    q->n_gts = 0;
+    for (int i = 0; i < q->n_ent; i++) {
+        entry_t *e = &q->ent[i];
+        const int P = e->ploidy;
+        const size_t ns = (size_t)q->b[e->b].cb->n_samples, n = ns * (size_t)P;
+        if (grow((void **)&q->gts, &q->cap_gts, q->n_gts + n + 1, sizeof *q->gts) < 0)
+            return oom(q);
+        int32_t *o = q->gts + q->n_gts;
+        for (size_t c = 0; c < ns && P > 0; c++) {
+            int32_t *v = o + c * (size_t)P;
+            v[0] = 2;
+            if (P >= 2) {
+                v[1] = 2 | e->pmode;
+                for (int l = 2; l < P; l++)
+                    v[l] = PM_GT_VECTOR_END;
+            }
+        }
+        const uint32_t *cols = q->spc + e->sp;
+        const int32_t *vec = q->spv + e->spv;
+        for (uint32_t x = 0; x < e->sp_n; x++)
+            memcpy(o + (size_t)cols[x] * (size_t)P, vec + (size_t)x * (size_t)P,
+                   (size_t)P * sizeof *o);
+        e->gt = q->n_gts;
+        q->n_gts += n;
+    }
+    q->dense_ready = 1;
+    return 0;
+}
+
+/* Can key run [k, j) be answered from the listed columns alone? Yes when
+ * its records come from distinct batches and no two batches involved
+ * (those records' and the callable ones lacking the key) share a counted
+ * individual: then every cohort position is answered by at most one
+ * batch, and a batch's unlisted counted columns all hold the default. */
+static int iter_sparse_ok(const pm_gt_iter_t *it, int k, int j)
+{
+    const query_t *q = &it->q;
+    for (int t = k; t < j; t++)
+        for (int u = k; u < t; u++)
+            if (q->ent[q->keys[t].e].b == q->ent[q->keys[u].e].b)
+                return 0;
+    if (!q->any_overlap)
+        return 1;
+    const int nb = q->nb;
+    for (int t = k; t < j; t++) {
+        int bt = q->ent[q->keys[t].e].b;
+        for (int u = k; u < t; u++)
+            if (q->overlap[bt * nb + q->ent[q->keys[u].e].b])
+                return 0;
+        for (int c = 0; c < q->ncov_all; c++)
+            if (q->cov[c] != bt && q->overlap[bt * nb + q->cov[c]])
+                return 0;
+    }
+    for (int c = 0; c < q->ncov_all; c++)
+        for (int d = 0; d < c; d++)
+            if (q->cov[c] != q->cov[d] && q->overlap[q->cov[c] * nb + q->cov[d]])
+                return 0;
+    return 1;
+}
+
+/* The counts of one call for ALT want (1-based), as the per-sample loop of
+ * iter_site() takes them: *an non-missing alleles (0 = missing), *ac
+ * copies of want, *hom whether every one of >= 2 alleles is want. */
+static inline void iter_call(const int32_t *g, int ploidy, int32_t want, int *an_o, int *ac_o,
+                             int *hom_o)
+{
+    if (ploidy == 2 && g[0] != PM_GT_VECTOR_END && g[1] != PM_GT_VECTOR_END) {
+        /* two entries: the loop below unrolled (want >= 1, so a match is never '.') */
+        int x0 = g[0] >> 1, x1 = g[1] >> 1;
+        int an = (x0 != 0) + (x1 != 0), ac = (x0 - 1 == want) + (x1 - 1 == want);
+        *an_o = an;
+        *ac_o = ac;
+        *hom_o = an == 2 && ac == 2;
+        return;
+    }
+    int an = 0, ac = 0, np = 0;
+    for (int l = 0; l < ploidy; l++) {
+        if (g[l] == PM_GT_VECTOR_END)
+            break;
+        np++;
+        if ((g[l] >> 1) == 0)
+            continue;
+        an++;
+        if ((g[l] >> 1) - 1 == want)
+            ac++;
+    }
+    *an_o = an;
+    *ac_o = ac;
+    *hom_o = np >= 2 && an == np && ac == np;
+}
+
+/* Key run [k, j) from the listed columns (iter_sparse_ok() holds). */
+static int iter_sparse(pm_gt_iter_t *it, int k, int j, int64_t *ac_t, int64_t *an_t,
+                       int64_t *hom_t)
+{
+    query_t *q = &it->q;
+    for (int t = k; t < j; t++) {
+        const entry_t *e = &q->ent[q->keys[t].e];
+        const int32_t *cp = it->colpos[e->b];
+        const int32_t want = q->keys[t].a + 1;
+        const int P = e->ploidy;
+        it->part[e->b] = 1;
+        if (P == 0) {
+            /* no genotypes: everyone counted here is missing */
+            uint32_t m = it->n_bpos[e->b];
+            if (grow((void **)&it->cand, &it->cap_cand, it->n_cand + m + 1, sizeof *it->cand) < 0)
+                return oom(q);
+            memcpy(it->cand + it->n_cand, it->bpos[e->b], (size_t)m * sizeof *it->cand);
+            it->n_cand += m;
+            continue;
+        }
+        const uint32_t *cols = q->spc + e->sp;
+        const int32_t *vec = q->spv + e->spv;
+        uint32_t listed = 0;
+        for (uint32_t x = 0; x < e->sp_n; x++) {
+            int32_t p = cp[cols[x]];
+            if (p < 0)
+                continue;
+            listed++;
+            int an, ac, hom;
+            iter_call(vec + (size_t)x * (size_t)P, P, want, &an, &ac, &hom);
+            if (an == 0) {
+                if (grow((void **)&it->cand, &it->cap_cand, it->n_cand + 1, sizeof *it->cand) < 0)
+                    return oom(q);
+                it->cand[it->n_cand++] = (uint32_t)p;
+                continue;
+            }
+            *an_t += an;
+            *ac_t += ac;
+            *hom_t += hom;
+            if (ac) {
+                if (grow((void **)&it->car, &it->cap_car, it->n_car + 1, sizeof *it->car) < 0)
+                    return oom(q);
+                it->car[it->n_car++] = (uint64_t)p << 8 | (uint64_t)(ac > 255 ? 255 : ac);
+            }
+        }
+        /* the unlisted counted columns: the default call, non-missing */
+        *an_t += (int64_t)(P == 1 ? 1 : 2) * (int64_t)(it->n_bpos[e->b] - listed);
+    }
+    /* callable batches lacking this key: hom-ref, nobody else answers them */
+    for (int c = 0; c < q->ncov_all; c++) {
+        int b = q->cov[c];
+        if (it->part[b])
+            continue;
+        it->part[b] = 1;
+        *an_t += 2 * (int64_t)it->n_bpos[b];
+    }
+    return 0;
+}
+
 /* Fills *site from key run [k, j) of the current group. */
 static int iter_site(pm_gt_iter_t *it, int k, int j, pm_gt_site_t *site)
 {
@@ -1658,7 +1849,17 @@ static int iter_site(pm_gt_iter_t *it, int k, int j, pm_gt_site_t *site)
     it->n_car = 0;
     it->n_cand = 0;
     memset(it->part, 0, (size_t)q->nb);
-    for (int t = k; t < j; t++) {
+    int sparse = iter_sparse_ok(it, k, j);
+    if (sparse) {
+        int rc = iter_sparse(it, k, j, &ac_t, &an_t, &hom_t);
+        if (rc < 0)
+            return rc;
+    } else {
+        int rc = iter_dense(q);
+        if (rc < 0)
+            return rc;
+    }
+    for (int t = k; t < j && !sparse; t++) {
         const entry_t *e = &q->ent[q->keys[t].e];
         const int32_t *cp = it->colpos[e->b];
         int32_t want = q->keys[t].a + 1;
@@ -1709,7 +1910,7 @@ static int iter_site(pm_gt_iter_t *it, int k, int j, pm_gt_site_t *site)
         }
     }
     /* callable batches lacking this key: hom-ref */
-    for (int c = 0; c < q->ncov_all; c++) {
+    for (int c = 0; c < q->ncov_all && !sparse; c++) {
         int b = q->cov[c];
         if (it->part[b])
             continue;

@@ -18,6 +18,7 @@ cd "$W"
 "$PROMISE" ingest samples st sim/samples.tsv --key key >/dev/null 2>&1
 "$PROMISE" ingest vcf st sim/genotypes.vcf.gz >/dev/null 2>&1
 "$PROMISE" config st beacon_min_ac 1 >/dev/null 2>&1
+"$PROMISE" config st beacon_edge_band 0 >/dev/null 2>&1 # the exact threshold: this test follows one allele's answer
 "$PROMISE" user add st stew --tier steward >/dev/null 2>&1
 "$PROMISE" project add st all --sources "$(cut -f3 sim/samples.tsv | sed 1d | sort -u | paste -sd,)" \
     --data-types genotypes --purpose DUO:0000006,DUO:0000018 --expires 2099-12-31 >/dev/null 2>&1
