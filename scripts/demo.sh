@@ -84,6 +84,14 @@ show "allele frequencies among type 2 diabetics" \
 "$P" view "$D/store" --region "$REGION" -o "$D/view.vcf"
 LINES_SHOWN=8 show "genotypes back out as VCF: promise view STORE --region $REGION -o view.vcf (wide lines cut)" \
     grep -v '^##' "$D/view.vcf"
+show "principal components of the genotypes (LD-pruned, approximate), stored for gwas covariates" \
+    "$P" pca "$D/store" -k 4
+"$P" gwas "$D/store" --pheno endpoint:T2D --covar age,sex,pc1,pc2 -o "$D/t2d" 2>/dev/null
+{ head -n 1 "$D/t2d.tsv"; awk -F '\t' 'NR > 1 && $12 != "NA"' "$D/t2d.tsv" | sort -t "$(printf '\t')" -g -k12,12; } >"$D/t2d.top.tsv"
+LINES_SHOWN=6 show "a GWAS of type 2 diabetes (score test, Firth where p < 0.05): promise gwas STORE --pheno endpoint:T2D --covar age,sex,pc1,pc2 -o t2d; the smallest p-values" \
+    cat "$D/t2d.top.tsv"
+show "serving it: promise serve STORE --listen 127.0.0.1:8080 gives the browser UI at /, the JSON API and Beacon v2" \
+    "$P" help serve
 show "the audit log's hash chain verifies (every query above was logged before it was answered)" \
     "$P" audit verify "$D/store"
 rm -f "$OUT"

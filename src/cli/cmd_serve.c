@@ -124,8 +124,9 @@ const pm_cli_cmd_t pm_cmd_serve = {
     "HTTP API and GA4GH Beacon v2",
     "usage: promise serve STORE [--listen ADDR:PORT] [options]\n"
     "\n"
-    "Serves the JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json) and\n"
-    "GA4GH Beacon v2 under /api/beacon/v2 until SIGINT or SIGTERM. Requests\n"
+    "Serves the browser UI at / (docs/ui.md), the JSON API under /api/v1\n"
+    "(OpenAPI at /api/v1/openapi.json) and GA4GH Beacon v2 under\n"
+    "/api/beacon/v2 until SIGINT or SIGTERM. Requests\n"
     "carry 'Authorization: Bearer TOKEN' (see promise token); without one\n"
     "they get the public tier. Every request is audited before it is answered.\n"
     "\n"
