@@ -41,6 +41,22 @@ int pm_cli_usage(const char *cmd, const char *fmt, ...)
     return PM_EXIT_USAGE;
 }
 
+int pm_cli_as_tier(const char *cmd, pm_ctx_t *ctx, const char *name, int refused,
+                   const char *offered, int *tier)
+{
+    *tier = pm_policy_local_tier();
+    if (!name)
+        return 0;
+    int want = pm_tier_parse(name);
+    if (want < 0 || want == refused)
+        return pm_cli_usage(cmd, "--as-tier wants %s, not '%s'", offered, name);
+    int rc = pm_policy_as_tier(ctx, *tier, want);
+    if (rc < 0)
+        return pm_cli_fail(cmd, ctx, rc);
+    *tier = rc;
+    return 0;
+}
+
 int pm_cli_error(const char *cmd, int status, const char *fmt, ...)
 {
     va_list ap;

@@ -34,6 +34,13 @@ extern const pm_cli_cmd_t pm_cmd_init, pm_cmd_keygen, pm_cmd_pseudonymize, pm_cm
 int pm_cli_fail(const char *cmd, pm_ctx_t *ctx, int rc);
 /* Prints "promise CMD: MSG" plus a pointer to help; returns PM_EXIT_USAGE. */
 int pm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --as-tier NAME: *tier becomes the local tier lowered to NAME (NULL
+ * leaves the local tier). `refused` is the tier the command does not
+ * offer (also public, always refused when refused_public), `offered` names
+ * those it does for the usage message. 0, or the exit status after the
+ * message; the caller frees ctx either way. */
+int pm_cli_as_tier(const char *cmd, pm_ctx_t *ctx, const char *name, int refused,
+                   const char *offered, int *tier);
 /* Prints "promise CMD: MSG"; returns status. */
 int pm_cli_error(const char *cmd, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

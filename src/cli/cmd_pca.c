@@ -141,21 +141,11 @@ static int run(int argc, char **argv)
     pm_ctx_t *ctx = pm_cli_ctx(cmd);
     if (threads)
         pm_ctx_set_threads(ctx, threads);
-    int tier = pm_policy_local_tier();
-    if (tier_name) {
-        int want = pm_tier_parse(tier_name);
-        if (want < 0 || want == PM_TIER_PUBLIC) {
-            pm_ctx_free(ctx);
-            return pm_cli_usage(cmd, "--as-tier wants steward, project or registered, not '%s'",
-                                tier_name);
-        }
-        int rc = pm_policy_as_tier(ctx, tier, want);
-        if (rc < 0) {
-            int x = pm_cli_fail(cmd, ctx, rc);
-            pm_ctx_free(ctx);
-            return x;
-        }
-        tier = rc;
+    int tier;
+    int tx = pm_cli_as_tier(cmd, ctx, tier_name, PM_TIER_PUBLIC, "steward, project or registered", &tier);
+    if (tx) {
+        pm_ctx_free(ctx);
+        return tx;
     }
     pm_store_t *st;
     int rc = pm_store_open(ctx, argv[optind], PM_STORE_RDWR, &st);
