@@ -41,6 +41,33 @@ int pm_cli_usage(const char *cmd, const char *fmt, ...)
     return PM_EXIT_USAGE;
 }
 
+int pm_cli_parse_date(const char *s, int compact_ok)
+{
+    size_t n = strlen(s);
+    char digits[9];
+    size_t k = 0;
+    if (n == 10 && s[4] == '-' && s[7] == '-') {
+        for (size_t i = 0; i < n; i++)
+            if (i != 4 && i != 7)
+                digits[k++] = s[i];
+    } else if (compact_ok && n == 8) {
+        memcpy(digits, s, 8);
+        k = 8;
+    } else {
+        return -1;
+    }
+    digits[8] = '\0';
+    if (k != 8 || strspn(digits, "0123456789") != 8)
+        return -1;
+    int v = (int)strtol(digits, NULL, 10);
+    int y = v / 10000, m = v / 100 % 100, d = v % 100;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1000 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
+        return -1;
+    return v;
+}
+
 int pm_cli_as_tier(const char *cmd, pm_ctx_t *ctx, const char *name, int refused,
                    const char *offered, int *tier)
 {

@@ -34,6 +34,9 @@ extern const pm_cli_cmd_t pm_cmd_init, pm_cmd_keygen, pm_cmd_pseudonymize, pm_cm
 int pm_cli_fail(const char *cmd, pm_ctx_t *ctx, int rc);
 /* Prints "promise CMD: MSG" plus a pointer to help; returns PM_EXIT_USAGE. */
 int pm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A date as YYYYMMDD: YYYY-MM-DD (a real calendar day, year >= 1000),
+ * or also YYYYMMDD when compact_ok; -1 when it is neither. */
+int pm_cli_parse_date(const char *s, int compact_ok);
 /* --as-tier NAME: *tier becomes the local tier lowered to NAME (NULL
  * leaves the local tier). `refused` is the tier the command does not
  * offer (also public, always refused when refused_public), `offered` names

@@ -16,17 +16,6 @@ static void on_warn(void *ud, const char *msg)
 }
 
 /* Parses YYYY-MM-DD or YYYYMMDD into YYYYMMDD (range-checked later by the library). */
-static int parse_date(const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3)
-        return y * 10000 + m * 100 + d;
-    if (strlen(s) == 8 && strspn(s, "0123456789") == 8)
-        return (int)strtol(s, NULL, 10);
-    return -1;
-}
-
 static void json_str(FILE *fp, const char *s)
 {
     fputc('"', fp);
@@ -157,7 +146,7 @@ static int run(int argc, char **argv)
         case 't': tier_name = optarg; break;
         case 'p': purpose = optarg; break;
         case 'r':
-            if ((ref = parse_date(optarg)) < 0)
+            if ((ref = pm_cli_parse_date(optarg, 1)) < 0)
                 return pm_cli_usage("count", "--ref-date takes YYYY-MM-DD, not '%s'", optarg);
             break;
         default:

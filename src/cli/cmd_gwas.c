@@ -13,17 +13,6 @@
 
 #define MAX_PHENO 64
 
-static int parse_date(const char *s, int *out)
-{
-    int y, m, d;
-    char tail;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
-        d > 31)
-        return -1;
-    *out = y * 10000 + m * 100 + d;
-    return 0;
-}
-
 static int write_log(const char *prefix, const pm_gwas_opts_t *o, const pm_gwas_summary_t *s,
                      int tier)
 {
@@ -140,7 +129,7 @@ static int run(int argc, char **argv)
             tier_name = optarg;
             break;
         case 'd':
-            if (parse_date(optarg, &o.ref_date) < 0)
+            if ((o.ref_date = pm_cli_parse_date(optarg, 1)) < 0)
                 return pm_cli_usage(cmd, "--ref-date wants YYYY-MM-DD, not '%s'", optarg);
             break;
         case 'n':

@@ -8,24 +8,6 @@
 #include "promise/access.h"
 
 /* "YYYY-MM-DD" -> YYYYMMDD, or -1 (a real Gregorian date, year 1000-9999). */
-static int parse_date(const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1000 || m < 1 || m > 12 ||
-        d < 1)
-        return -1;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    return y * 10000 + m * 100 + d;
-}
-
 static int print_project(void *ud, const pm_project_info_t *p)
 {
     (void)ud;
@@ -63,7 +45,7 @@ static int project_add(int argc, char **argv)
     if (!spec.sources || !spec.data_types || !spec.purpose || !expires)
         return pm_cli_usage("project", "project add needs --sources, --data-types, --purpose "
                                        "and --expires");
-    if ((spec.expires = parse_date(expires)) < 0)
+    if ((spec.expires = pm_cli_parse_date(expires, 0)) < 0)
         return pm_cli_usage("project", "invalid --expires '%s': expected YYYY-MM-DD", expires);
     spec.name = argv[optind + 1];
     pm_ctx_t *ctx = pm_cli_ctx("project");

@@ -21,24 +21,6 @@ static int parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out)
 }
 
 /* YYYY-MM-DD or YYYYMMDD -> YYYYMMDD (the library checks the calendar). */
-static int parse_date(const char *s, int *out)
-{
-    char digits[9];
-    size_t n = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '-' && (p - s == 4 || p - s == 7) && strlen(s) == 10)
-            continue;
-        if (*p < '0' || *p > '9' || n == 8)
-            return -1;
-        digits[n++] = *p;
-    }
-    if (n != 8)
-        return -1;
-    digits[8] = '\0';
-    *out = (int)strtol(digits, NULL, 10);
-    return 0;
-}
-
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -74,7 +56,7 @@ static int run(int argc, char **argv)
             o.seed = (uint64_t)v;
             break;
         case 'r':
-            if (parse_date(optarg, &o.ref_date) < 0)
+            if ((o.ref_date = pm_cli_parse_date(optarg, 1)) < 0)
                 return pm_cli_usage("simulate", "--ref-date needs YYYY-MM-DD, not '%s'", optarg);
             break;
         case 'e':

@@ -20,21 +20,6 @@ static int today_ymd(int plus_days)
     return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
-static int parse_date(const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1000 || m < 1 || m > 12 ||
-        d < 1)
-        return -1;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
-        return -1;
-    return y * 10000 + m * 100 + d;
-}
-
 static int token_new(int argc, char **argv)
 {
     static const struct option longopts[] = {{"expires", required_argument, NULL, 'e'},
@@ -46,7 +31,7 @@ static int token_new(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c != 'e')
             return pm_cli_usage("token", "unknown option or missing value '%s'", argv[optind - 1]);
-        if ((expires = parse_date(optarg)) < 0)
+        if ((expires = pm_cli_parse_date(optarg, 0)) < 0)
             return pm_cli_usage("token", "invalid --expires '%s': expected YYYY-MM-DD", optarg);
         if (expires < today_ymd(0))
             return pm_cli_usage("token", "--expires '%s' is in the past", optarg);
