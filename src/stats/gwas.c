@@ -269,7 +269,8 @@ static int gw_covariates(pm_store_t *st, const pm_cohort_opts_t *co, const char 
         } else if (tok[0] == 'p' && tok[1] == 'c' && tok[2] >= '1' && tok[2] <= '9' &&
                    strspn(tok + 2, "0123456789") == strlen(tok + 2)) {
             /* the latest `promise pca` run; individuals outside it are NaN */
-            int j = atoi(tok + 2);
+            /* more than six digits is past any k: no overflow */
+            int j = strlen(tok + 2) > 6 ? 1000000 : (int)strtol(tok + 2, NULL, 10);
             if (!pca && (rc = pm_pca_load(st, &pca)) == 0 && !pca)
                 rc = pm_err(ctx, PM_EUSAGE,
                             "--covar: '%s': the store has no principal components "
