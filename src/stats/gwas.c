@@ -606,7 +606,8 @@ static int gw_read_batch(pm_ctx_t *ctx, pm_gt_iter_t *it, gw_batch_t *b, uint32_
         }
         si->off_m = b->n_idx;
         si->nm = s.n_missing;
-        memcpy(b->idx + b->n_idx, s.missing, (size_t)s.n_missing * sizeof *b->idx);
+        if (s.n_missing) /* s.missing may be NULL then (memcpy's arguments must not) */
+            memcpy(b->idx + b->n_idx, s.missing, (size_t)s.n_missing * sizeof *b->idx);
         b->n_idx += s.n_missing;
         b->n++;
     }
