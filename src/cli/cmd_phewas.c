@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cli_audit.h"
@@ -139,8 +140,27 @@ static int run(int argc, char **argv)
         return pm_cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
     if (!o.variant || !*o.variant)
         return pm_cli_usage(cmd, "missing --variant CHR:POS:REF:ALT");
-    if (!o.prefix || !*o.prefix)
-        return pm_cli_usage(cmd, "missing -o PREFIX");
+    /* PRODUCT.md section 5: `-o OUT` is optional. Without it the table goes
+     * to stdout (through a private temporary prefix, no plot or log); an
+     * OUT ending in .tsv is that file itself. */
+    char tmpdir[] = "/tmp/promise-phewas.XXXXXX", prefix_buf[4096];
+    int to_stdout = !o.prefix;
+    if (to_stdout) {
+        if (!mkdtemp(tmpdir))
+            return pm_cli_error(cmd, PM_EXIT_INPUT, "cannot create a temporary directory: %s",
+                                strerror(errno));
+        snprintf(prefix_buf, sizeof prefix_buf, "%s/out", tmpdir);
+        o.prefix = prefix_buf;
+        o.no_plot = 1;
+    } else {
+        size_t pl = strlen(o.prefix);
+        if (pl == 0 || pl >= sizeof prefix_buf)
+            return pm_cli_usage(cmd, "-o wants a file name or prefix");
+        if (pl > 4 && strcmp(o.prefix + pl - 4, ".tsv") == 0) {
+            snprintf(prefix_buf, sizeof prefix_buf, "%.*s", (int)(pl - 4), o.prefix);
+            o.prefix = prefix_buf;
+        }
+    }
 
     pm_ctx_t *ctx = pm_cli_ctx(cmd);
     int tier;
@@ -218,12 +238,31 @@ static int run(int argc, char **argv)
                     s.k);
         if (!isnan(s.best_p))
             fprintf(stderr, "; smallest p %.3g (%s)", s.best_p, s.best);
-        fprintf(stderr, "\npromise phewas: wrote %s.tsv%s%s%s and %s.log\n", o.prefix,
-                o.no_plot ? "" : ", ", o.no_plot ? "" : o.prefix, o.no_plot ? "" : ".svg",
-                o.prefix);
-        if (write_log(o.prefix, &o, &s, tier) < 0)
-            x = pm_cli_error(cmd, PM_EXIT_INPUT, "cannot write '%s.log': %s", o.prefix,
-                             strerror(errno));
+        if (to_stdout) {
+            fputc('\n', stderr);
+            char path[sizeof prefix_buf + 8];
+            snprintf(path, sizeof path, "%s.tsv", o.prefix);
+            FILE *f = fopen(path, "rb");
+            char buf[65536];
+            size_t n;
+            while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+                fwrite(buf, 1, n, stdout);
+            if (!f || ferror(f) || fflush(stdout) != 0)
+                x = pm_cli_error(cmd, PM_EXIT_INPUT, "cannot copy the table to stdout");
+            if (f)
+                fclose(f);
+        } else {
+            fprintf(stderr, "\npromise phewas: wrote %s.tsv%s%s%s and %s.log\n", o.prefix,
+                    o.no_plot ? "" : ", ", o.no_plot ? "" : o.prefix, o.no_plot ? "" : ".svg",
+                    o.prefix);
+            if (write_log(o.prefix, &o, &s, tier) < 0)
+                x = pm_cli_error(cmd, PM_EXIT_INPUT, "cannot write '%s.log': %s", o.prefix,
+                                 strerror(errno));
+        }
+    }
+    if (to_stdout) {
+        remove_outputs(o.prefix);
+        rmdir(tmpdir);
     }
     pm_store_close(st);
     pm_endpoint_lib_free(lib);
@@ -237,7 +276,7 @@ const pm_cli_cmd_t pm_cmd_phewas = {
     "usage: promise phewas STORE --variant CHR:POS:REF:ALT [--covar LIST]\n"
     "                     [--min-cases 20] [--cohort EXPR] [--endpoints FILE]\n"
     "                     [--as-tier registered] [--ref-date YYYY-MM-DD]\n"
-    "                     [--firth] [--no-plot] -o PREFIX\n"
+    "                     [--firth] [--no-plot] [-o PREFIX|OUT.tsv]\n"
     "\n"
     "Tests the variant's ALT dosage against every endpoint of the endpoint\n"
     "library (the built-in one, or --endpoints FILE; see 'promise endpoint\n"
@@ -256,7 +295,8 @@ const pm_cli_cmd_t pm_cmd_phewas = {
     "  --as-tier registered  withhold rows with 1..k-1 cases, or carriers among\n"
     "                 cases or controls\n"
     "  -o PREFIX      writes PREFIX.tsv, the PheWAS plot PREFIX.svg and PREFIX.log\n"
-    "                 (parameters, tier)\n"
+    "                 (parameters, tier); -o OUT.tsv writes OUT.tsv itself (and\n"
+    "                 OUT.svg, OUT.log); without -o the table goes to stdout\n"
     "  --token TOKEN | --as USER [--project P]\n"
     "                 ask as that user, with their tier and project\n"
     "                 (docs/access.md); default: the local steward\n"
