@@ -70,6 +70,10 @@ typedef struct pm_gt_query_opts {
     const char *cohort; /* cohort expression; NULL or "" = everyone */
     const char *by;     /* pm_freq only: NULL, "sex", "county" or "source" */
     int format;         /* pm_view only: 'v' VCF, 'z' bgzipped VCF, 'b' BCF (0 = 'v') */
+    /* Consent purpose ("commercial", "research"): individuals who opted out
+     * of it (or of "all") are left out of the cohort, as pm_cohort_opts_t
+     * does. NULL or "" = none (only the withdrawn are left out). */
+    const char *purpose;
 } pm_gt_query_opts_t;
 
 /*
@@ -77,13 +81,15 @@ typedef struct pm_gt_query_opts {
  * "#CHROM POS ID REF ALT AC AN AF NHOMALT" (tab-separated; plus AC_x AN_x
  * per stratum with `by`), then one row per site and ALT allele, sorted by
  * contig (catalog order), position, REF, ALT. Counts are over the cohort's
- * non-withdrawn individuals with a non-missing call, each individual once.
+ * non-withdrawn individuals (minus those who opted out of opts->purpose)
+ * with a non-missing call, each individual once.
  */
 int pm_freq(pm_store_t *st, const pm_gt_query_opts_t *opts, FILE *out);
 
 /*
  * Writes the genotypes (GT only) of the cohort's samples as VCF or BCF to
- * out_path ("-" = stdout). Multi-allelic records come out whole.
+ * out_path ("-" = stdout); samples of the withdrawn and of those who
+ * opted out of opts->purpose are left out. Multi-allelic records come out whole.
  */
 int pm_view(pm_store_t *st, const pm_gt_query_opts_t *opts, const char *out_path);
 
@@ -128,7 +134,7 @@ typedef struct pm_gt_site {
     uint32_t n_missing;
 } pm_gt_site_t;
 
-/* opts: region and cohort as for pm_freq (by and format ignored). */
+/* opts: region, cohort and purpose as for pm_freq (by and format ignored). */
 int pm_gt_iter_open(pm_store_t *st, const pm_gt_query_opts_t *opts, pm_gt_iter_t **out);
 /* 1 = *site filled, 0 = end, < 0 = error (on the store's context). */
 int pm_gt_iter_next(pm_gt_iter_t *it, pm_gt_site_t *site);

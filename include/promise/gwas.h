@@ -43,6 +43,9 @@ typedef struct pm_gwas_opts {
     int tier;           /* pm_tier_t whose release rules apply (PM_TIER_STEWARD: all rows) */
     int ref_date;       /* YYYYMMDD for ages; 0 = as pm_cohort_opts_t */
     int no_plots;       /* skip the SVG plots */
+    /* Consent purpose ("commercial", "research"): who opted out of it is
+     * left out like the withdrawn (pm_cohort_opts_t.purpose); NULL = none. */
+    const char *purpose;
 } pm_gwas_opts_t;
 
 typedef struct pm_gwas_pheno_summary {

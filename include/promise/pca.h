@@ -43,6 +43,9 @@ typedef struct pm_pca_opts {
     int exact;          /* full eigendecomposition of the n x n matrix instead */
     uint64_t seed;      /* random start of the approximate method (0 = fixed default) */
     int keep_variants;  /* fill pm_pca_t.variant with the variants used */
+    /* Consent purpose ("commercial", "research"): who opted out of it is
+     * left out like the withdrawn (pm_cohort_opts_t.purpose); NULL = none. */
+    const char *purpose;
 } pm_pca_opts_t;
 
 typedef struct pm_pca {

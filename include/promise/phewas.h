@@ -40,6 +40,9 @@ typedef struct pm_phewas_opts {
     int no_plot;
     int firth;            /* 1: Firth on every row; 0: unpenalised logistic regression
                            * (Wald test, as R's glm), Firth where it does not converge */
+    /* Consent purpose ("commercial", "research"): who opted out of it is
+     * left out like the withdrawn (pm_cohort_opts_t.purpose); NULL = none. */
+    const char *purpose;
 } pm_phewas_opts_t;
 
 typedef struct pm_phewas_summary {

@@ -60,6 +60,9 @@ typedef struct pm_qtl_opts {
     const char *prefix;       /* output prefix (required) */
     int tier;                 /* pm_tier_t whose release rules apply */
     int ref_date;             /* YYYYMMDD for ages; 0 = as pm_cohort_opts_t */
+    /* Consent purpose ("commercial", "research"): who opted out of it is
+     * left out like the withdrawn (pm_cohort_opts_t.purpose); NULL = none. */
+    const char *purpose;
 } pm_qtl_opts_t;
 
 typedef struct pm_qtl_summary {

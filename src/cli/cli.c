@@ -317,8 +317,7 @@ const char *pm_cli_scope_purpose(const char *purpose)
     return g_id.scope.purpose[0] ? g_id.scope.purpose : purpose;
 }
 
-int pm_cli_scope_check(pm_store_t *st, const char *scoped_expr, const char *data_type,
-                       int min_tier)
+int pm_cli_scope_check(pm_store_t *st, const char *data_type, int min_tier)
 {
     pm_ctx_t *ctx = pm_store_ctx(st);
     const pm_access_scope_t *s = &g_id.scope;
@@ -327,26 +326,9 @@ int pm_cli_scope_check(pm_store_t *st, const char *scoped_expr, const char *data
                       pm_tier_name(s->tier), pm_tier_name(min_tier));
     if (!s->has_project)
         return 0;
-    int rc = pm_access_project_allows(ctx, &s->project, data_type);
-    if (rc < 0)
-        return rc;
-    pm_bitset_t *set = NULL, *ex = pm_bitset_new((size_t)pm_store_n_individuals(st));
-    if (!ex)
-        return pm_err(ctx, PM_ENOMEM, "out of memory");
-    if ((rc = pm_cohort_eval(st, scoped_expr, &set)) == 0 &&
-        (rc = pm_consent_excluded(st, s->purpose, ex)) == 0) {
-        pm_bitset_and(ex, set);
-        size_t n = pm_bitset_count(ex);
-        if (n)
-            rc = pm_err(ctx, PM_EACCES,
-                        "%zu individual(s) of this cohort opted out of %s use, and this "
-                        "command cannot leave them out for project '%s'; narrow the cohort or "
-                        "use 'promise export'",
-                        n, s->purpose, s->project.name);
-    }
-    pm_bitset_free(set);
-    pm_bitset_free(ex);
-    return rc;
+    /* consent is not checked here: the library calls leave the opted-out
+     * out themselves (their options' purpose, set by the commands) */
+    return pm_access_project_allows(ctx, &s->project, data_type);
 }
 
 /* ---- frequency release ---- */
@@ -454,7 +436,7 @@ int pm_cli_freq_release(pm_store_t *st, int tier, FILE *raw, FILE *out)
 int pm_cli_scope_gt(pm_store_t *st, const char **cohort, const char *data_type, int min_tier)
 {
     int rc = pm_cli_scope_cohort(pm_store_ctx(st), *cohort, cohort);
-    return rc < 0 ? rc : pm_cli_scope_check(st, *cohort, data_type, min_tier);
+    return rc < 0 ? rc : pm_cli_scope_check(st, data_type, min_tier);
 }
 
 int pm_cli_freq(pm_store_t *st, pm_gt_query_opts_t *o, FILE *out)
@@ -462,6 +444,7 @@ int pm_cli_freq(pm_store_t *st, pm_gt_query_opts_t *o, FILE *out)
     int rc = pm_cli_scope_gt(st, &o->cohort, "genotypes", PM_TIER_PUBLIC);
     if (rc < 0)
         return rc;
+    o->purpose = pm_cli_scope_purpose(o->purpose);
     int tier = g_id.scope.tier;
     if (tier >= PM_TIER_STEWARD)
         return pm_freq(st, o, out);
@@ -490,5 +473,8 @@ int pm_cli_view(pm_store_t *st, pm_gt_query_opts_t *o, const char *out_path)
                       "view names samples by their store ids, for the steward only; a "
                       "project's genotypes leave through 'promise export' under its "
                       "pseudonyms");
-    return rc < 0 ? rc : pm_view(st, o, out_path);
+    if (rc < 0)
+        return rc;
+    o->purpose = pm_cli_scope_purpose(o->purpose);
+    return pm_view(st, o, out_path);
 }

@@ -91,24 +91,26 @@ int pm_cli_scope_tier(int tier);
  * (source:A or ...)"; expr itself without a project. Valid until the next
  * call. <0 when it does not fit (message on ctx). */
 int pm_cli_scope_cohort(pm_ctx_t *ctx, const char *expr, const char **out);
-/* The consent purpose to apply: the project's, else `purpose`. */
+/* The consent purpose to apply: the project's, else `purpose`. Commands
+ * put it in their library options (pm_cohort_opts_t, pm_gt_query_opts_t,
+ * pm_gwas_opts_t, ... .purpose), so that who opted out of the project's
+ * purpose is left out of its answers like the withdrawn. */
 const char *pm_cli_scope_purpose(const char *purpose);
-/* For commands whose library call takes a cohort expression only (freq,
- * view, gwas): checks that the project (if any) is approved for
- * data_type, and that its consent purpose removes nobody from the scoped
- * cohort expr -- an expression cannot carry the consent filter, so such a
- * request is refused (PM_EACCES) rather than answered with opted-out
- * people in it. min_tier: refused below it. */
-int pm_cli_scope_check(pm_store_t *st, const char *scoped_expr, const char *data_type,
-                       int min_tier);
+/* Checks that the scope's tier is at least min_tier and that the project
+ * (if any) is approved for data_type; PM_EACCES otherwise. Consent is not
+ * checked here: see pm_cli_scope_purpose. */
+int pm_cli_scope_check(pm_store_t *st, const char *data_type, int min_tier);
 /* pm_cli_scope_cohort and pm_cli_scope_check together: *cohort becomes
- * the scoped expression. */
+ * the scoped expression. The caller still sets its options' purpose from
+ * pm_cli_scope_purpose. */
 int pm_cli_scope_gt(pm_store_t *st, const char **cohort, const char *data_type, int min_tier);
 /* pm_freq as the caller may see it: scoped cohort (pm_cli_scope_gt, any
- * tier) and, below the steward, the released table (pm_cli_freq_release). */
+ * tier), the project's consent purpose (o->purpose) and, below the
+ * steward, the released table (pm_cli_freq_release). */
 int pm_cli_freq(pm_store_t *st, pm_gt_query_opts_t *o, FILE *out);
 /* pm_view for the steward only (sample ids are the store's; a project's
- * genotypes leave through 'promise export' under its pseudonyms). */
+ * genotypes leave through 'promise export' under its pseudonyms); with
+ * --project, the project's sources and consent purpose apply. */
 int pm_cli_view(pm_store_t *st, pm_gt_query_opts_t *o, const char *out_path);
 /* Copies a freq table from raw to out as the policy releases it to tier
  * (as GET /api/v1/variants does): AC in 1..T-1 as "<T", AC hidden with

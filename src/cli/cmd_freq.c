@@ -104,10 +104,16 @@ static int run(int argc, char **argv)
         return x;
     }
     /* as the caller may see it (cli.h): scoped cohort, released rows */
-    rc = iter_debug ? (pm_cli_scope()->tier < PM_TIER_STEWARD
-                           ? pm_err(ctx, PM_EACCES, "--iter-debug is for the steward")
-                           : dump_iter(st, &o, out))
-                    : pm_cli_freq(st, &o, out);
+    if (iter_debug && pm_cli_scope()->tier < PM_TIER_STEWARD) {
+        rc = pm_err(ctx, PM_EACCES, "--iter-debug is for the steward");
+    } else if (iter_debug) { /* with --project: its sources and consent purpose */
+        rc = pm_cli_scope_gt(st, &o.cohort, "genotypes", PM_TIER_STEWARD);
+        o.purpose = pm_cli_scope_purpose(NULL);
+        if (rc >= 0)
+            rc = dump_iter(st, &o, out);
+    } else {
+        rc = pm_cli_freq(st, &o, out);
+    }
     if (out != stdout && fclose(out) != 0 && rc >= 0)
         rc = pm_err(ctx, PM_EIO, "cannot write '%s': %s", outp, strerror(errno));
     /* The table streams out as it is computed: the request entry above
@@ -143,7 +149,8 @@ const pm_cli_cmd_t pm_cmd_freq = {
     "  -o OUT       write to OUT instead of standard output\n"
     "\n"
     "  --token TOKEN | --as USER [--project P]\n"
-    "               ask as that user, with their tier and project\n"
-    "               (docs/access.md); default: the local steward\n",
+    "               ask as that user, with their tier and project: the\n"
+    "               project's sources, without those who opted out of its\n"
+    "               consent purpose (docs/access.md); default: the local steward\n",
     run,
 };

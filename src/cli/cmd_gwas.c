@@ -27,6 +27,8 @@ static int write_log(const char *prefix, const pm_gwas_opts_t *o, const pm_gwas_
         return -1;
     fprintf(f, "promise gwas\n");
     fprintf(f, "cohort\t%s\n", o->cohort && *o->cohort ? o->cohort : "(everyone)");
+    if (o->purpose && *o->purpose) /* who opted out of it was left out */
+        fprintf(f, "consent_purpose\t%s\n", o->purpose);
     fprintf(f, "region\t%s\n", o->region ? o->region : "(all)");
     fprintf(f, "covariates\t%s\n", *s->covar_names ? s->covar_names : "(none)");
     fprintf(f, "tier\t%s\n", pm_tier_name(tier));
@@ -176,6 +178,7 @@ static int run(int argc, char **argv)
     if ((rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid)) >= 0) {
         o.tier = tier = pm_cli_scope_tier(o.tier); /* who asks (cli.h) */
         rc = pm_cli_scope_gt(st, &o.cohort, "genotypes", PM_TIER_REGISTERED);
+        o.purpose = pm_cli_scope_purpose(NULL); /* the project's opted-out are left out */
         if (rc >= 0)
             rc = pm_gwas_run(st, &o, &s);
         /* the result entry precedes the answer; refusals are logged too.
@@ -266,7 +269,8 @@ const pm_cli_cmd_t pm_cmd_gwas = {
     "possible). See docs/gwas.md.\n"
     "\n"
     "  --token TOKEN | --as USER [--project P]\n"
-    "               ask as that user, with their tier and project\n"
-    "               (docs/access.md); default: the local steward\n",
+    "               ask as that user, with their tier and project: the\n"
+    "               project's sources, without those who opted out of its\n"
+    "               consent purpose (docs/access.md); default: the local steward\n",
     run,
 };

@@ -422,7 +422,8 @@ const pm_cli_cmd_t pm_cmd_omics = {
     "individuals never appear. See docs/omics.md.\n"
     "\n"
     "  --token TOKEN | --as USER [--project P]\n"
-    "               ask as that user, with their tier and project\n"
-    "               (docs/access.md); default: the local steward\n",
+    "               ask as that user, with their tier and project: the\n"
+    "               project's sources, without those who opted out of its\n"
+    "               consent purpose (docs/access.md); default: the local steward\n",
     run,
 };

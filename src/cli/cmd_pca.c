@@ -162,6 +162,7 @@ static int run(int argc, char **argv)
          * individual-level and needs the project tier or above */
         tier = pm_cli_scope_tier(tier); /* who asks (cli.h) */
         rc = pm_cli_scope_gt(st, &o.cohort, "genotypes", PM_TIER_PROJECT);
+        o.purpose = pm_cli_scope_purpose(NULL); /* the project's opted-out are left out */
         if (rc >= 0 && tier < PM_TIER_PROJECT)
             rc = pm_err(ctx, PM_EACCES,
                         "principal components are individual-level data: they need the "
@@ -237,8 +238,9 @@ const pm_cli_cmd_t pm_cmd_pca = {
     "                 variants as CHR:POS:REF:ALT); individual-level data\n"
     "  --as-tier T    act as a lower tier (refused below project)\n"
     "  --token TOKEN | --as USER [--project P]\n"
-    "                 ask as that user, with their tier and project\n"
-    "                 (docs/access.md); default: the local steward\n"
+    "                 ask as that user, with their tier and project: the\n"
+    "                 project's sources, without those who opted out of its\n"
+    "                 consent purpose (docs/access.md); default: the local steward\n"
     "\n"
     "See docs/gwas.md.\n",
     run,

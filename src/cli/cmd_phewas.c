@@ -43,6 +43,8 @@ static int write_log(const char *prefix, const pm_phewas_opts_t *o, const pm_phe
     fprintf(f, "promise phewas\n");
     fprintf(f, "variant\t%s\n", o->variant);
     fprintf(f, "cohort\t%s\n", o->cohort && *o->cohort ? o->cohort : "(everyone)");
+    if (o->purpose && *o->purpose) /* who opted out of it was left out */
+        fprintf(f, "consent_purpose\t%s\n", o->purpose);
     fprintf(f, "covariates\t%s\n", *s->covar_names ? s->covar_names : "(none)");
     fprintf(f, "test\t%s\n", o->firth ? "firth" : "logistic, firth-fallback");
     fprintf(f, "tier\t%s\n", pm_tier_name(tier));
@@ -194,6 +196,7 @@ static int run(int argc, char **argv)
     if ((rc = pm_cli_audit(st, cmd, argc, argv, NULL, &aid)) >= 0) {
         o.tier = tier = pm_cli_scope_tier(o.tier); /* who asks (cli.h) */
         rc = pm_cli_scope_gt(st, &o.cohort, "genotypes", PM_TIER_REGISTERED);
+        o.purpose = pm_cli_scope_purpose(NULL); /* the project's opted-out are left out */
         if (rc >= 0)
             rc = pm_phewas_run(st, &o, &s);
         int64_t bytes = 0;
@@ -298,8 +301,9 @@ const pm_cli_cmd_t pm_cmd_phewas = {
     "                 (parameters, tier); -o OUT.tsv writes OUT.tsv itself (and\n"
     "                 OUT.svg, OUT.log); without -o the table goes to stdout\n"
     "  --token TOKEN | --as USER [--project P]\n"
-    "                 ask as that user, with their tier and project\n"
-    "                 (docs/access.md); default: the local steward\n"
+    "                 ask as that user, with their tier and project: the\n"
+    "                 project's sources, without those who opted out of its\n"
+    "                 consent purpose (docs/access.md); default: the local steward\n"
     "\n"
     "Columns, grouped by the ICD-10 chapter of the endpoint's first diagnosis\n"
     "code (CHAPTER I..XXII, 'other' without one), then by name:\n"

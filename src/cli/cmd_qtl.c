@@ -81,7 +81,9 @@ static int run(int argc, char **argv)
     pm_qtl_opts_t o = {0};
     const char *tier_name = NULL;
     long long v;
-    int c;
+    int c = pm_cli_identity_args(CMD, &argc, argv); /* --token, --as, --project (cli.h) */
+    if (c)
+        return c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
@@ -187,7 +189,13 @@ static int run(int argc, char **argv)
     int64_t aid = -1;
     /* logged before anything is computed or answered */
     if ((rc = pm_cli_audit(st, CMD, argc, argv, NULL, &aid)) >= 0) {
-        rc = pm_qtl_run(st, &o, &s);
+        o.tier = pm_cli_scope_tier(o.tier); /* who asks (cli.h) */
+        rc = pm_cli_scope_gt(st, &o.cohort, "genotypes", PM_TIER_REGISTERED);
+        if (rc >= 0 && pm_cli_scope()->has_project)
+            rc = pm_access_project_allows(ctx, &pm_cli_scope()->project, "omics");
+        o.purpose = pm_cli_scope_purpose(NULL); /* the project's opted-out are left out */
+        if (rc >= 0)
+            rc = pm_qtl_run(st, &o, &s);
         int64_t bytes = rc >= 0 ? file_size(o.prefix, ".nominal.tsv") +
                                       file_size(o.prefix, ".best.tsv")
                                 : 0;
@@ -223,6 +231,7 @@ const pm_cli_cmd_t pm_cmd_qtl = {
     "                  [--covar LIST] [--cohort EXPR] [--sample first|last|nearest:DATE]\n"
     "                  [--normalize none|int|log2] [--model lm|qtltools]\n"
     "                  [--permute N] [--seed S] [--as-tier registered]\n"
+    "                  [--token TOKEN | --as USER [--project P]]\n"
     "                  [--ref-date YYYY-MM-DD] -o PREFIX\n"
     "\n"
     "Tests every feature of the BED (chrom, 0-based start, end, feature id\n"
@@ -242,6 +251,11 @@ const pm_cli_cmd_t pm_cmd_qtl = {
     "  --as-tier registered  withhold pairs whose variant has 1..k-1 carriers\n"
     "  -o PREFIX      writes PREFIX.nominal.tsv (every pair) and PREFIX.best.tsv\n"
     "                 (best variant per feature)\n"
+    "  --token TOKEN | --as USER [--project P]\n"
+    "                 ask as that user, with their tier and project: the\n"
+    "                 project's sources (approved for genotypes and omics),\n"
+    "                 without those who opted out of its consent purpose\n"
+    "                 (docs/access.md); default: the local steward\n"
     "\n"
     "See docs/omics.md, section cis-QTL mapping.\n",
     run,

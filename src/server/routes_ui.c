@@ -810,7 +810,15 @@ int srv_ui_omics_values(srv_req_t *r)
                 pm_bitset_free(set);
                 return srv_error(r, 403, "project '%s' has no approved sources", pn);
             }
-            if ((rc = pm_cohort_eval(r->st, expr, &tset)) < 0) {
+            /* the project's answers leave out who opted out of its consent
+             * purpose (pm_access_scope: "commercial" or "research") */
+            pm_access_scope_t sc;
+            pm_cohort_opts_t co = {0};
+            if ((rc = pm_access_scope(r->st, r->who, pn, &sc)) == 0) {
+                co.purpose = sc.purpose[0] ? sc.purpose : NULL;
+                rc = pm_cohort_eval_opts(r->st, expr, &co, &tset);
+            }
+            if (rc < 0) {
                 json_decref(j);
                 pm_bitset_free(set);
                 return srv_fail(r, rc);

@@ -1059,10 +1059,10 @@ int pm_gwas_run(pm_store_t *st, const pm_gwas_opts_t *o, pm_gwas_summary_t **out
             }
     }
 
-    pm_cohort_opts_t co = {.ref_date = o->ref_date};
+    pm_cohort_opts_t co = {.ref_date = o->ref_date, .purpose = o->purpose};
     if ((rc = pm_cohort_eval_opts(st, o->cohort, &co, &cset)) < 0)
         goto done;
-    pm_gt_query_opts_t q = {.region = o->region, .cohort = o->cohort};
+    pm_gt_query_opts_t q = {.region = o->region, .cohort = o->cohort, .purpose = o->purpose};
     if ((rc = pm_gt_iter_open(st, &q, &it)) < 0)
         goto done;
     const uint32_t n = pm_gt_iter_n(it);

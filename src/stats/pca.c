@@ -528,7 +528,7 @@ int pm_pca_run(pm_store_t *st, const pm_pca_opts_t *opts, pm_pca_t **out)
         return pm_err(ctx, PM_EUSAGE,
                       "--ld-window wants >= 2, --ld-step >= 1 and --ld-r2 in (0, 1]");
     double t0 = pca_now();
-    pm_gt_query_opts_t q = {.cohort = o.cohort};
+    pm_gt_query_opts_t q = {.cohort = o.cohort, .purpose = o.purpose};
     pm_gt_iter_t *it = NULL;
     pm_pca_t *p = calloc(1, sizeof *p);
     pca_mat_t mat = {0};

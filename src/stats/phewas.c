@@ -418,7 +418,7 @@ int pm_phewas_run(pm_store_t *st, const pm_phewas_opts_t *o, pm_phewas_summary_t
         goto done;
     char region[128];
     snprintf(region, sizeof region, "%s:%" PRId64 "-%" PRId64, chrom, pos, pos);
-    pm_gt_query_opts_t q = {.region = region, .cohort = o->cohort};
+    pm_gt_query_opts_t q = {.region = region, .cohort = o->cohort, .purpose = o->purpose};
     if ((rc = pm_gt_iter_open(st, &q, &it)) < 0)
         goto done;
     const uint32_t n = pm_gt_iter_n(it);
@@ -526,7 +526,7 @@ int pm_phewas_run(pm_store_t *st, const pm_phewas_opts_t *o, pm_phewas_summary_t
         /* a sex-specific endpoint compares within that sex */
         double want_sex = ep->sex == 'M' ? 1 : ep->sex == 'F' ? 0 : NAN;
         if (!isnan(want_sex) && !sex) {
-            pm_cohort_opts_t co = {.ref_date = o->ref_date};
+            pm_cohort_opts_t co = {.ref_date = o->ref_date, .purpose = o->purpose};
             if (!(sex = malloc((size_t)(N > 0 ? N : 1) * sizeof *sex))) {
                 rc = pm_err(ctx, PM_ENOMEM, "out of memory");
                 goto done;

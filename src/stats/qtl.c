@@ -915,8 +915,8 @@ int pm_qtl_run(pm_store_t *st, const pm_qtl_opts_t *o, pm_qtl_summary_t *out)
     R.nf = nf;
     sum.n_features = (int64_t)nf;
 
-    pm_cohort_opts_t co = {.ref_date = o->ref_date};
-    pm_gt_query_opts_t q = {.region = NULL, .cohort = o->cohort};
+    pm_cohort_opts_t co = {.ref_date = o->ref_date, .purpose = o->purpose};
+    pm_gt_query_opts_t q = {.region = NULL, .cohort = o->cohort, .purpose = o->purpose};
     if ((rc = pm_gt_iter_open(st, &q, &it)) < 0)
         goto done;
     const uint32_t n = pm_gt_iter_n(it);

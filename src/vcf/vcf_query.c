@@ -415,8 +415,11 @@ static int query_open(query_t *q, pm_store_t *st, int kind, const pm_gt_query_op
     }
     if ((rc = pm_catgt_load(st, kind == Q_VIEW, &q->cat)) < 0)
         return rc;
-    if (q->o->cohort && *q->o->cohort) {
-        if ((rc = pm_cohort_eval(st, q->o->cohort, &q->cohort)) < 0)
+    int has_purpose = q->o->purpose && *q->o->purpose;
+    if ((q->o->cohort && *q->o->cohort) || has_purpose) {
+        /* a consent purpose drops the opted-out even from "everyone" */
+        pm_cohort_opts_t co = {.purpose = has_purpose ? q->o->purpose : NULL};
+        if ((rc = pm_cohort_eval_opts(st, q->o->cohort, &co, &q->cohort)) < 0)
             return rc;
     } else {
         /* everyone: no need to evaluate anything (withdrawn are dropped per column) */
@@ -1560,6 +1563,7 @@ int pm_gt_iter_open(pm_store_t *st, const pm_gt_query_opts_t *opts, pm_gt_iter_t
     if (opts) {
         o.region = opts->region;
         o.cohort = opts->cohort;
+        o.purpose = opts->purpose;
     }
     query_t *q = &it->q;
     int rc = query_open(q, st, Q_ITER, &o);
