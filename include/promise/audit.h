@@ -101,6 +101,12 @@ int pm_audit_log_result_async(pm_audit_log_t *log, pm_ctx_t *ctx, pm_audit_pendi
                               const char *outcome, int64_t n_individuals, int64_t result_size,
                               const pm_bitset_t *used, void (*done)(void *arg, int ok),
                               void *arg);
+/* From now on every commit of the log also writes the Beacon ledger's
+ * queued budget spends and answers (promise/policy.h) in the same
+ * transaction: a Beacon answer queued before its result entry is durable
+ * when that entry is. ledger must outlive the log; NULL detaches. */
+struct pm_beacon_ledger;
+void pm_audit_log_attach_beacon(pm_audit_log_t *log, struct pm_beacon_ledger *ledger);
 /* Commits and entries committed so far (entries / commits = the mean
  * group size). */
 void pm_audit_log_stats(pm_audit_log_t *log, int64_t *commits, int64_t *entries);

@@ -184,15 +184,44 @@ pm_freq_cell_t pm_policy_freq_release(const pm_policy_t *p, int64_t ac, int64_t 
  * user, so the same question at the same count gets the same answer and
  * one more carrier never turns a yes into a no). When m >= beacon_min_ac
  * (a yes, or a no decided by the draw) each contributing carrier spends
- * one unit of budget; the answer is stored. Project and steward tiers get
- * the plain answer (any carrier), neither cached nor spending. Writes to
- * the catalog even through a read-only store handle (like the audit log).
- * cached_out may be NULL.
+ * one unit of budget and the answer is stored; an answer that depended on
+ * nobody is not stored (asked again it is worked out again, and is still
+ * no: budgets only run down). Project and steward tiers get the plain
+ * answer (any carrier), neither cached nor spending. Writes to the audit
+ * database even through a read-only store handle (like the audit log).
+ * cached_out may be NULL. This loads the whole ledger for one answer: a
+ * server keeps a pm_beacon_ledger_t instead.
  */
 #define PM_POLICY_QUERY_MAX 4096
 int pm_policy_beacon_answer(pm_store_t *st, const pm_policy_t *p, const char *user,
                             const char *normalised_query, const pm_bitset_t *carriers,
                             int *exists_out, int *cached_out);
+
+/*
+ * The Beacon ledger in memory, for a server answering from many threads:
+ * the budgets and cached answers of pm_policy_beacon_answer, loaded once
+ * from the store (audit/audit.db) and kept up to date under one mutex, so
+ * that an answer costs a hash lookup and a walk over the question's
+ * carriers instead of a database transaction. Each answer's writes are
+ * queued; an audit log given the ledger (pm_audit_log_attach_beacon in
+ * promise/audit.h) commits them in the same transaction as the request's
+ * audit entries, so they are durable before the answer is released.
+ * Without one, pm_beacon_ledger_answer writes them before returning.
+ * Withdrawals made meanwhile by other processes (`promise forget`) are
+ * seen through the store's withdrawn set and applied to the memory as
+ * pm_policy_beacon_forget applies them to the file. One ledger per store
+ * and process: two servers on one store would each hand out the budgets.
+ */
+typedef struct pm_beacon_ledger pm_beacon_ledger_t;
+int pm_beacon_ledger_open(pm_store_t *st, pm_beacon_ledger_t **out);
+/* Frees l; writes still queued are lost (flush first). NULL is a no-op. */
+void pm_beacon_ledger_close(pm_beacon_ledger_t *l);
+/* Writes the queued budget spends and answers now. */
+int pm_beacon_ledger_flush(pm_beacon_ledger_t *l, pm_store_t *st);
+/* pm_policy_beacon_answer through l; st is the calling thread's handle. */
+int pm_beacon_ledger_answer(pm_beacon_ledger_t *l, pm_store_t *st, const pm_policy_t *p,
+                            const char *user, const char *normalised_query,
+                            const pm_bitset_t *carriers, int *exists_out, int *cached_out);
 
 /* The probability of a yes for an allele with m contributing carriers.
  * Public tier: 0 below beacon_min_ac, 1 from beacon_min_ac + beacon_edge_band

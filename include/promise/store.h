@@ -50,6 +50,14 @@ const char *pm_store_path(const pm_store_t *st);
 /* Number of individuals (the size of every cohort bitset). */
 int64_t pm_store_n_individuals(pm_store_t *st);
 
+/* The handle caches whole-catalog reads and checks before each use
+ * whether another process committed meanwhile (SQLite's data_version: a
+ * read transaction, several system calls). Pinned (on = 1), the check is
+ * made once and its answer reused until unpinned (on = 0): a server pins
+ * each request, so a change committed while it runs is seen by the next
+ * one. The handle's own writes are always seen. */
+void pm_store_pin(pm_store_t *st, int on);
+
 /* Reads a catalog setting (e.g. "schema_version", "key_fingerprint",
  * "reference_build", "k"). Returns 1 and copies the value when set, 0 when
  * unset, <0 on error. */

@@ -32,6 +32,7 @@
 
 #include "access/access_int.h"
 #include "catalog/cat_audit.h"
+#include "catalog/cat_policy.h"
 #include "core/fileio.h"
 #include "promise/policy.h"
 
@@ -295,6 +296,7 @@ struct pm_audit_log {
     int has_flusher, stop;
     pthread_cond_t work;
     pm_ctx_t *fctx;
+    pm_catpol_ops_t *ledger; /* the Beacon ledger's queued writes, or NULL */
 };
 
 int pm_audit_log_open(pm_store_t *st, pm_audit_log_t **out)
@@ -339,6 +341,13 @@ void pm_audit_log_close(pm_audit_log_t *L)
     pthread_mutex_destroy(&L->mu);
     pthread_cond_destroy(&L->cv);
     free(L);
+}
+
+void pm_audit_log_attach_beacon(pm_audit_log_t *L, struct pm_beacon_ledger *ledger)
+{
+    pthread_mutex_lock(&L->mu);
+    L->ledger = ledger ? pm_beacon_ledger_queue(ledger) : NULL;
+    pthread_mutex_unlock(&L->mu);
 }
 
 void pm_audit_log_stats(pm_audit_log_t *L, int64_t *commits, int64_t *entries)
@@ -426,7 +435,7 @@ static void lead(pm_audit_log_t *L, pm_ctx_t *ctx)
             recs[m++] = &q->rec;
     }
     if (rc == 0 && m)
-        rc = pm_cataudit_commit(L->db, recs, m, seal, err, sizeof err);
+        rc = pm_cataudit_commit(L->db, recs, m, seal, L->ledger, err, sizeof err);
     if (rc == 0 && m && (rc = write_head(ctx, &L->head_fd, L->head_path, recs[m - 1]->id,
                                          recs[m - 1]->hash)) < 0)
         snprintf(err, sizeof err, "%s", pm_ctx_errmsg(ctx));

@@ -213,6 +213,8 @@ int pm_cataudit_open(pm_store_t *st, pm_cataudit_db_t **out)
                                        "?15,?16)",
                                        -1, &a->ins, NULL) != SQLITE_OK))
         rc = dberr(st, a->db, "set up");
+    if (rc == 0)
+        rc = pm_catpol_setup(st, a->db);
     if (rc < 0) {
         pm_cataudit_close(a);
         return rc;
@@ -238,7 +240,8 @@ static int commit_err(pm_cataudit_db_t *a, const char *what, char *err, size_t c
 }
 
 int pm_cataudit_commit(pm_cataudit_db_t *a, pm_cataudit_rec_t **recs, size_t n,
-                       void (*seal)(pm_cataudit_rec_t *rec), char *err, size_t errcap)
+                       void (*seal)(pm_cataudit_rec_t *rec), struct pm_catpol_ops *ledger,
+                       char *err, size_t errcap)
 {
     if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return commit_err(a, "begin", err, errcap);
@@ -286,12 +289,16 @@ int pm_cataudit_commit(pm_cataudit_db_t *a, pm_cataudit_rec_t **recs, size_t n,
         sqlite3_reset(q);
         sqlite3_clear_bindings(q);
     }
+    if (rc == 0 && ledger)
+        rc = pm_catpol_ops_apply(ledger, a->db, err, errcap);
     if (rc == 0 && sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = commit_err(a, "commit", err, errcap);
     if (rc < 0)
         sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
+
+sqlite3 *pm_cataudit_sqlite(pm_cataudit_db_t *a) { return a->db; }
 
 static int iter(pm_store_t *st, const char *sql, int64_t arg, int with_used,
                 int (*fn)(void *ud, const pm_cataudit_rec_t *r), void *ud, int *nrows)

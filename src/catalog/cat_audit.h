@@ -48,9 +48,14 @@ void pm_cataudit_close(pm_cataudit_db_t *db);
 /* Appends recs[0..n) in one write transaction (BEGIN IMMEDIATE): reads the
  * last entry (id, hash), then for each record in order sets id and prev
  * (and ref from ref_rec), calls seal(rec) to fill rec->hash and inserts;
- * commits. On failure nothing is appended and the message is in err. */
+ * writes the Beacon ledger's queued writes (ledger may be NULL; see
+ * cat_policy.h), so they are durable with the entries; commits. On
+ * failure nothing is appended (the drained ledger writes are lost) and
+ * the message is in err. */
+struct pm_catpol_ops;
 int pm_cataudit_commit(pm_cataudit_db_t *db, pm_cataudit_rec_t **recs, size_t n,
-                       void (*seal)(pm_cataudit_rec_t *rec), char *err, size_t errcap);
+                       void (*seal)(pm_cataudit_rec_t *rec), struct pm_catpol_ops *ledger,
+                       char *err, size_t errcap);
 
 /* Reading, each on a connection of its own (errors on st's context). */
 /* Entries with id > after in id order; with_used loads the used blob. */

@@ -428,40 +428,52 @@ void pm_catgt_segs_free(pm_catgt_seg_t *s, size_t n)
     free(s);
 }
 
-int pm_catgt_segments(pm_store_t *st, int64_t contig_id, int64_t beg, int64_t end,
-                      pm_catgt_seg_t **out, size_t *n)
+struct pm_catgt_segrow {
+    int64_t contig, batch, first_pos, last_pos;
+    char *file;
+};
+
+void pm_catgt_segcache_free(pm_store_t *st)
+{
+    for (size_t i = 0; i < st->n_segs; i++)
+        free(st->segs[i].file);
+    free(st->segs);
+    st->segs = NULL;
+    st->n_segs = 0;
+    st->segs_gen = 0;
+}
+
+/* Reads the whole segment table, in (contig, batch, first_pos, id) order. */
+static int segs_read(pm_store_t *st, struct pm_catgt_segrow **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *q;
     int rc = prep(st,
-                  "SELECT batch, file, first_pos, last_pos FROM gt_segment WHERE contig = ?1 "
-                  "AND last_pos >= ?2 AND first_pos <= ?3 ORDER BY batch, first_pos, id",
+                  "SELECT contig, batch, first_pos, last_pos, file FROM gt_segment "
+                  "ORDER BY contig, batch, first_pos, id",
                   &q, "list segments");
     if (rc < 0)
         return rc;
-    sqlite3_bind_int64(q, 1, contig_id);
-    sqlite3_bind_int64(q, 2, beg);
-    sqlite3_bind_int64(q, 3, end < 0 ? INT64_MAX : end);
-    pm_catgt_seg_t *v = NULL;
+    struct pm_catgt_segrow *v = NULL;
     size_t len = 0, cap = 0;
     int s;
     while ((s = sqlite3_step(q)) == SQLITE_ROW) {
         if (len == cap) {
-            cap = cap ? 2 * cap : 16;
-            pm_catgt_seg_t *nv = realloc(v, cap * sizeof *nv);
+            cap = cap ? 2 * cap : 64;
+            struct pm_catgt_segrow *nv = realloc(v, cap * sizeof *nv);
             if (!nv) {
                 rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
                 break;
             }
             v = nv;
         }
-        pm_catgt_seg_t *g = &v[len];
-        g->batch = sqlite3_column_int64(q, 0);
-        g->file = strdup((const char *)sqlite3_column_text(q, 1));
+        struct pm_catgt_segrow *g = &v[len];
+        g->contig = sqlite3_column_int64(q, 0);
+        g->batch = sqlite3_column_int64(q, 1);
         g->first_pos = sqlite3_column_int64(q, 2);
         g->last_pos = sqlite3_column_int64(q, 3);
-        if (!g->file) {
+        if (!(g->file = strdup((const char *)sqlite3_column_text(q, 4)))) {
             rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
             break;
         }
@@ -470,6 +482,75 @@ int pm_catgt_segments(pm_store_t *st, int64_t contig_id, int64_t beg, int64_t en
     if (rc == 0 && s != SQLITE_DONE)
         rc = pm_catalog_sqlerr(st, "list segments");
     sqlite3_finalize(q);
+    if (rc < 0) {
+        for (size_t i = 0; i < len; i++)
+            free(v[i].file);
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+int pm_catgt_segments(pm_store_t *st, int64_t contig_id, int64_t beg, int64_t end,
+                      pm_catgt_seg_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    uint64_t gen = pm_catalog_generation(st);
+    struct pm_catgt_segrow *rows = st->segs;
+    size_t nrows = st->n_segs;
+    int fresh = !gen || st->segs_gen != gen || !rows;
+    if (fresh) {
+        int rc = segs_read(st, &rows, &nrows);
+        if (rc < 0)
+            return rc;
+        if (gen) {
+            pm_catgt_segcache_free(st);
+            st->segs = rows;
+            st->n_segs = nrows;
+            st->segs_gen = gen;
+        }
+    }
+    if (end < 0)
+        end = INT64_MAX;
+    /* the contig's rows: the first by binary search, then in order */
+    size_t lo = 0, hi = nrows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid].contig < contig_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    pm_catgt_seg_t *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (size_t i = lo; i < nrows && rows[i].contig == contig_id && rc == 0; i++) {
+        if (rows[i].last_pos < beg || rows[i].first_pos > end)
+            continue;
+        if (len == cap) {
+            cap = cap ? 2 * cap : 8;
+            pm_catgt_seg_t *nv = realloc(v, cap * sizeof *nv);
+            if (!nv) {
+                rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        v[len] = (pm_catgt_seg_t){rows[i].batch, strdup(rows[i].file), rows[i].first_pos,
+                                  rows[i].last_pos};
+        if (!v[len].file)
+            rc = pm_err(st->ctx, PM_ENOMEM, "out of memory");
+        else
+            len++;
+    }
+    if (!(gen && st->segs == rows)) {
+        for (size_t i = 0; i < nrows; i++)
+            free(rows[i].file);
+        free(rows);
+    }
     if (rc < 0) {
         pm_catgt_segs_free(v, len);
         return rc;

@@ -130,6 +130,13 @@ typedef struct pm_catgt_seg {
 int pm_catgt_segments(pm_store_t *st, int64_t contig_id, int64_t beg, int64_t end,
                       pm_catgt_seg_t **out, size_t *n);
 void pm_catgt_segs_free(pm_catgt_seg_t *s, size_t n);
+/* The handle's copy of the segment table (kept per catalog generation, so
+ * that point lookups ask SQLite nothing); freed with the handle. */
+void pm_catgt_segcache_free(pm_store_t *st);
+
+/* The handle's slot for the genotype module's reader cache: *slot is
+ * NULL until set; free_fn frees it when the handle closes. */
+void **pm_store_gtr_slot(pm_store_t *st, void (*free_fn)(void *cache));
 
 /* Callable intervals (0-based half-open, sorted, merged) of a batch on a
  * contig, as pairs in *iv (malloc'd, 2 * *n entries). */

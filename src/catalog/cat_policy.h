@@ -1,51 +1,65 @@
 /*
- * cat_policy.h - the catalog tables behind Beacon protection (see
- * promise/policy.h and docs/privacy.md). Internal to libpromise.
+ * cat_policy.h - the stored half of the Beacon ledger (see promise/policy.h
+ * and docs/privacy.md): per-user budgets and cached answers. Internal to
+ * libpromise.
  *
- * Tables (schema part pm_schema_policy_v1 in cat_policy.c):
- *   beacon_budget(user, idx, spent)  how many positive Beacon answers each
- *       individual has contributed to for each user; only touched
- *       individuals have a row.
- *   beacon_answer(user, query, answer, at)  the first answer given to a
- *       user for a normalised query; later asks get the same answer.
+ * The tables live in the audit database, STORE/audit/audit.db (cat_audit.h),
+ * not in the catalog: a Beacon answer writes them, and a write to the
+ * catalog would empty every reader's catalog cache (pm_catalog_generation)
+ * on each new public question. In the audit database they are committed in
+ * the same transaction as the audit entries of the request (the server's
+ * group commit, pm_cataudit_commit), so a budget spend is durable no later
+ * than the answer that spent it is released.
  *
- * A session is one write transaction (BEGIN IMMEDIATE) on a writable
- * connection: the store's own when it was opened PM_STORE_RDWR (and is
- * not inside another transaction), else a private connection opened for
- * the session, as the audit log does, so that a read-only server handle
- * can still spend budgets. Concurrent sessions serialise on SQLite's
- * write lock, so two requests cannot both spend the last unit.
+ *   beacon_budget(user, idx, spent)  how many answers each individual has
+ *       contributed to for each user; only touched individuals have a row.
+ *   beacon_answer(user, query, answer, at)  the answers that depended on
+ *       someone (they spent budget); later asks get the same answer.
+ *
+ * Stores that kept both tables in the catalog have them copied into
+ * audit.db when it first gets them (pm_catpol_setup); the catalog's copies
+ * are then left alone. The edge secret stays in the catalog's meta table.
  */
 #ifndef PM_CATALOG_CAT_POLICY_H
 #define PM_CATALOG_CAT_POLICY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "promise/bitset.h"
 #include "promise/store.h"
 
-typedef struct pm_catpol pm_catpol_t;
+/* Writes waiting to be stored: a thread-safe queue. */
+typedef struct pm_catpol_ops pm_catpol_ops_t;
 
-/* Opens a session (write transaction). End it with pm_catpol_end(). */
-int pm_catpol_begin(pm_store_t *st, pm_catpol_t **out);
-/* Commits (commit != 0) or rolls back, closes a private connection and
- * frees s. Returns the commit's result; NULL is a no-op. */
-int pm_catpol_end(pm_catpol_t *s, int commit);
+pm_catpol_ops_t *pm_catpol_ops_new(void);
+/* Frees o and anything still queued (not written). NULL is a no-op. */
+void pm_catpol_ops_free(pm_catpol_ops_t *o);
+/* Queues one answer: user's answer to query (stored when query is not
+ * NULL) and the new spent totals spent[i] of individuals idx[i], i < n.
+ * 0, or PM_ENOMEM (nothing queued). */
+int pm_catpol_ops_add(pm_catpol_ops_t *o, const char *user, const char *query, int answer,
+                      const int64_t *idx, const int64_t *spent, size_t n);
+/* Writes everything queued in one transaction of the audit database of
+ * st (fsynced): for callers without a shared audit log. */
+int pm_catpol_ops_flush(pm_store_t *st, pm_catpol_ops_t *o);
 
-/* The cached answer of user to query: 1 and *answer when found, 0 when not. */
-int pm_catpol_cached(pm_catpol_t *s, const char *user, const char *query, int *answer);
-/* Records the answer of user to query (first answer wins). */
-int pm_catpol_remember(pm_catpol_t *s, const char *user, const char *query, int answer);
-/* Sets in out (n bits, zeroed first) every individual whose spent budget
- * for user is >= budget. */
-int pm_catpol_exhausted(pm_catpol_t *s, const char *user, int64_t budget, pm_bitset_t *out);
-/* Adds one spent unit for user to every individual in who. */
-int pm_catpol_spend(pm_catpol_t *s, const char *user, const pm_bitset_t *who);
+/* The queue of a ledger (src/policy/beacon.c), for the audit log that
+ * commits it (pm_audit_log_attach_beacon). */
+struct pm_beacon_ledger;
+pm_catpol_ops_t *pm_beacon_ledger_queue(struct pm_beacon_ledger *l);
 
-/* The store's Beacon secret (32 random bytes, meta key "beacon_secret",
- * hex): read, or created from getrandom(2) on first use within the
- * session. Never shown by `promise config`. */
-int pm_catpol_secret(pm_catpol_t *s, uint8_t key[32]);
+/* Reads the whole ledger: on_answer for every stored answer, on_spent for
+ * every budget row. A callback's negative return stops and is returned. */
+int pm_catpol_load(pm_store_t *st,
+                   int (*on_answer)(void *ud, const char *user, const char *query, int answer),
+                   int (*on_spent)(void *ud, const char *user, int64_t idx, int64_t spent),
+                   void *ud);
+
+/* The store's Beacon secret (32 random bytes, catalog meta key
+ * "beacon_secret", hex): read, or created from getrandom(2) on first use
+ * (through a private connection when st is read-only). Never shown by
+ * `promise config`. */
+int pm_catpol_secret(pm_store_t *st, uint8_t key[32]);
 
 /* Units individual idx has spent for user (0 when untouched), <0 on error. */
 int64_t pm_catpol_spent(pm_store_t *st, const char *user, int64_t idx);

@@ -46,6 +46,7 @@ struct pm_store {
     int64_t data_version;  /* as last read; -1 before the first read */
     int64_t total_changes; /* this connection's sqlite3_total_changes64 then */
     uint64_t gen;          /* bumped whenever either of the above moves */
+    int pinned;            /* pm_store_pin: 1 = read data_version once more, 2 = read */
     /* caches: valid while their *_gen equals the current generation */
     struct pm_catgt *gt_cache; /* one reference held by the handle */
     uint64_t gt_gen;
@@ -59,6 +60,13 @@ struct pm_store {
     int64_t *withdrawn; /* idx of every withdrawn individual */
     size_t n_withdrawn;
     uint64_t withdrawn_gen;
+    struct pm_catgt_segrow *segs; /* every genotype segment, by (contig, batch, first_pos, id) */
+    size_t n_segs;
+    uint64_t segs_gen;
+    /* a slot for another module's per-handle cache (the genotype readers
+     * kept open, src/genotype/gtread.c); freed with the handle */
+    void *gtr_cache;
+    void (*gtr_cache_free)(void *cache);
 };
 
 /* Catalog file and marker names inside a store directory. */
@@ -97,6 +105,15 @@ uint64_t pm_catalog_generation(pm_store_t *st);
 
 /* For the catalog module's own files only. */
 sqlite3 *pm_catalog_db(pm_store_t *st);
+
+/* The Beacon ledger's SQL half (cat_policy.c) on the audit database's
+ * connection (cat_audit.c): its tables, created (and copied from a legacy
+ * catalog) on open, and the queued writes, applied inside a commit. */
+struct pm_catpol_ops;
+struct pm_cataudit_db;
+int pm_catpol_setup(pm_store_t *st, sqlite3 *db);
+int pm_catpol_ops_apply(struct pm_catpol_ops *o, sqlite3 *db, char *err, size_t errcap);
+sqlite3 *pm_cataudit_sqlite(struct pm_cataudit_db *a);
 
 /* Applies the schema migrations up to PM_STORE_SCHEMA_VERSION. */
 int pm_catalog_migrate(pm_store_t *st);

@@ -66,13 +66,22 @@ static int open_db(pm_store_t *st, const char *dir, int create)
     return 0;
 }
 
+void **pm_store_gtr_slot(pm_store_t *st, void (*free_fn)(void *cache))
+{
+    st->gtr_cache_free = free_fn;
+    return &st->gtr_cache;
+}
+
 static void store_free(pm_store_t *st)
 {
     if (!st)
         return;
+    if (st->gtr_cache_free)
+        st->gtr_cache_free(st->gtr_cache);
     pm_catgt_free(st->gt_cache);
     pm_cat_demo_free(st->demo_cache);
     free(st->withdrawn);
+    pm_catgt_segcache_free(st);
     pm_catalog_strv_free(st->meta, 2 * st->n_meta);
     sqlite3_finalize(st->dv_q); /* before the close, which fails with statements open */
     if (st->db)
@@ -255,6 +264,8 @@ void pm_catalog_rollback(pm_store_t *st)
     st->gen++; /* nothing read before the rollback is reused */
 }
 
+void pm_store_pin(pm_store_t *st, int on) { st->pinned = on ? 1 : 0; }
+
 uint64_t pm_catalog_generation(pm_store_t *st)
 {
     if (!st->db || sqlite3_get_autocommit(st->db) == 0) {
@@ -267,9 +278,15 @@ uint64_t pm_catalog_generation(pm_store_t *st)
         return 0;
     }
     int64_t dv = -1;
-    if (sqlite3_step(st->dv_q) == SQLITE_ROW)
-        dv = sqlite3_column_int64(st->dv_q, 0);
-    sqlite3_reset(st->dv_q);
+    if (st->pinned == 2 && st->gen) {
+        dv = st->data_version; /* pinned: read once for the whole request */
+    } else {
+        if (sqlite3_step(st->dv_q) == SQLITE_ROW)
+            dv = sqlite3_column_int64(st->dv_q, 0);
+        sqlite3_reset(st->dv_q);
+        if (st->pinned && dv >= 0)
+            st->pinned = 2;
+    }
     if (dv < 0) {
         st->gen++;
         return 0;

@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog/cat_genotype.h"
+#include "catalog/catalog.h"
+#include "core/fileio.h"
 #include "genotype/gtcodec.h"
 #include "genotype/gtformat.h"
 #include "genotype/gtstore.h"
@@ -40,10 +43,23 @@ typedef struct gt_parsed {
     const uint8_t *excv, *excv_end;
 } gt_parsed_t;
 
+/* Verified blocks kept by a reader for its next lookups (a reader kept
+ * open by pm_gtr_put serves point queries all over its segment). */
+#define GT_BCACHE 64
+#define GT_BCACHE_BYTES ((size_t)16 << 20)
+
 struct pm_gtr {
     pm_ctx_t *ctx;
     char *path;
     int fd;
+    struct {
+        long blk; /* -1 = empty */
+        uint8_t *buf;
+        size_t cap;
+        uint64_t tick;
+    } bc[GT_BCACHE];
+    size_t bc_bytes;
+    uint64_t bc_tick;
     uint64_t fsize;
     uint32_t n;
     size_t nw;
@@ -290,6 +306,8 @@ int pm_gtr_open(pm_ctx_t *ctx, const char *path, pm_gtr_t **out)
     r->ctx = ctx;
     r->fd = -1;
     r->blk = -1;
+    for (int i = 0; i < GT_BCACHE; i++)
+        r->bc[i].blk = -1;
     r->h_blk = -1;
     r->beg = -1;
     r->end = -1;
@@ -349,6 +367,8 @@ void pm_gtr_close(pm_gtr_t *r)
     free(r->chrom);
     free(r->idx);
     free(r->buf);
+    for (int i = 0; i < GT_BCACHE; i++)
+        free(r->bc[i].buf);
     free(r->str);
     free(r->alts);
     free(r->sp);
@@ -369,6 +389,135 @@ void pm_gtr_close(pm_gtr_t *r)
     free(r);
 }
 
+/* ---- readers kept open per store handle ---- */
+
+#define GTR_CACHE_SLOTS 16
+#define GTR_CACHE_BYTES ((size_t)96 << 20)
+
+typedef struct gtr_cache {
+    struct {
+        pm_gtr_t *r;
+        char *file;
+        uint64_t tick;
+    } slot[GTR_CACHE_SLOTS];
+    uint64_t gen, tick;
+} gtr_cache_t;
+
+/* What a reader holds in memory (its buffers), for the cache's bound. */
+static size_t gtr_bytes(const pm_gtr_t *r)
+{
+    size_t nw1 = r->nw ? r->nw : 1;
+    return r->cap + r->bc_bytes + (size_t)r->n_blocks * sizeof *r->idx + (2 + 2 * GT_RING) * nw1 * 8 +
+           2 * (size_t)r->n * sizeof *r->s1 + r->str_cap + r->rec_cap * 12;
+}
+
+static void gtr_cache_clear(gtr_cache_t *c)
+{
+    for (int i = 0; i < GTR_CACHE_SLOTS; i++) {
+        pm_gtr_close(c->slot[i].r);
+        free(c->slot[i].file);
+        c->slot[i].r = NULL;
+        c->slot[i].file = NULL;
+    }
+}
+
+static void gtr_cache_free(void *p)
+{
+    if (p) {
+        gtr_cache_clear(p);
+        free(p);
+    }
+}
+
+int pm_gtr_get(struct pm_store *st, const char *file, pm_gtr_t **out)
+{
+    *out = NULL;
+    void **slot = pm_store_gtr_slot(st, gtr_cache_free);
+    gtr_cache_t *c = *slot;
+    uint64_t gen = pm_catalog_generation(st);
+    if (c && c->gen != gen)
+        gtr_cache_clear(c);
+    if (c) {
+        c->gen = gen;
+        for (int i = 0; i < GTR_CACHE_SLOTS; i++)
+            if (c->slot[i].r && strcmp(c->slot[i].file, file) == 0) {
+                *out = c->slot[i].r;
+                c->slot[i].r = NULL;
+                free(c->slot[i].file);
+                c->slot[i].file = NULL;
+                return 0;
+            }
+    }
+    char path[PATH_MAX];
+    int rc = pm_path(st->ctx, path, sizeof path, "%s/gt/%s", st->path, file);
+    return rc < 0 ? rc : pm_gtr_open(st->ctx, path, out);
+}
+
+void pm_gtr_put(struct pm_store *st, pm_gtr_t *r)
+{
+    if (!r)
+        return;
+    void **slot = pm_store_gtr_slot(st, gtr_cache_free);
+    gtr_cache_t *c = *slot;
+    uint64_t gen = pm_catalog_generation(st);
+    if (!c && gen && (c = calloc(1, sizeof *c)) != NULL) {
+        c->gen = gen;
+        *slot = c;
+    }
+    const char *base = strrchr(r->path, '/');
+    char *file = base ? strdup(base + 1) : NULL;
+    if (!c || !gen || c->gen != gen || !file) {
+        free(file);
+        pm_gtr_close(r); /* inside a transaction, or the catalog moved on */
+        return;
+    }
+    /* the query's borrowed state goes; the reader and its loaded block stay */
+    r->mask_ptr = NULL;
+    r->mask_M = 0;
+    r->st_ptr = NULL;
+    r->st_n = 0;
+    r->beg = r->end = -1;
+    r->have_rec = 0;
+    r->b_active = 0;
+    r->next_blk = 0;
+    r->at_end = 0;
+    /* a free slot, else the least recently used; then keep within bytes */
+    int free_i = -1;
+    for (int i = 0; i < GTR_CACHE_SLOTS; i++)
+        if (!c->slot[i].r && (free_i < 0))
+            free_i = i;
+    if (free_i < 0) {
+        free_i = 0;
+        for (int i = 1; i < GTR_CACHE_SLOTS; i++)
+            if (c->slot[i].tick < c->slot[free_i].tick)
+                free_i = i;
+        pm_gtr_close(c->slot[free_i].r);
+        free(c->slot[free_i].file);
+    }
+    c->slot[free_i].r = r;
+    c->slot[free_i].file = file;
+    c->slot[free_i].tick = ++c->tick;
+    size_t total = 0;
+    for (int i = 0; i < GTR_CACHE_SLOTS; i++)
+        if (c->slot[i].r)
+            total += gtr_bytes(c->slot[i].r);
+    while (total > GTR_CACHE_BYTES) {
+        int old = -1;
+        for (int i = 0; i < GTR_CACHE_SLOTS; i++)
+            if (c->slot[i].r && i != free_i && (old < 0 || c->slot[i].tick < c->slot[old].tick))
+                old = i;
+        if (old < 0)
+            old = free_i; /* this one alone is too big to keep */
+        total -= gtr_bytes(c->slot[old].r);
+        pm_gtr_close(c->slot[old].r);
+        free(c->slot[old].file);
+        c->slot[old].r = NULL;
+        c->slot[old].file = NULL;
+        if (old == free_i)
+            break;
+    }
+}
+
 uint32_t pm_gtr_n_samples(const pm_gtr_t *r) { return r->n; }
 const char *pm_gtr_chrom(const pm_gtr_t *r) { return r->chrom; }
 
@@ -379,9 +528,58 @@ uint64_t pm_gtr_n_records(const pm_gtr_t *r)
 
 /* ---- blocks and sites ---- */
 
+/* Makes block b current from the reader's cache of verified blocks: 1
+ * when it was there (the current block takes its slot). Else 0, after
+ * keeping the current block, if valid, in a free or the least recently
+ * used slot, whose buffer r->buf becomes for the read. bc_bytes counts the
+ * buffers the slots hold; past GT_BCACHE_BYTES the oldest are freed. */
+static int bcache_swap(pm_gtr_t *r, uint32_t b)
+{
+    int slot = -1;
+    for (int i = 0; i < GT_BCACHE && slot < 0; i++)
+        if (r->bc[i].blk == (long)b)
+            slot = i;
+    int hit = slot >= 0;
+    if (!hit) {
+        if (r->blk < 0)
+            return 0; /* nothing worth keeping: read into r->buf */
+        for (int i = 0; i < GT_BCACHE; i++)
+            if (slot < 0 || (r->bc[slot].blk >= 0 &&
+                             (r->bc[i].blk < 0 || r->bc[i].tick < r->bc[slot].tick)))
+                slot = i;
+    }
+    uint8_t *buf = r->bc[slot].buf;
+    size_t cap = r->bc[slot].cap;
+    r->bc_bytes = r->bc_bytes - cap + r->cap;
+    r->bc[slot].buf = r->buf;
+    r->bc[slot].cap = r->cap;
+    r->bc[slot].blk = r->blk;
+    r->bc[slot].tick = ++r->bc_tick;
+    r->buf = buf;
+    r->cap = cap;
+    r->blk = -1;
+    while (r->bc_bytes > GT_BCACHE_BYTES) {
+        int old = -1;
+        for (int i = 0; i < GT_BCACHE; i++)
+            if (r->bc[i].buf && (old < 0 || r->bc[i].tick < r->bc[old].tick ||
+                                 (r->bc[old].blk >= 0 && r->bc[i].blk < 0)))
+                old = i;
+        if (old < 0)
+            break;
+        r->bc_bytes -= r->bc[old].cap;
+        free(r->bc[old].buf);
+        r->bc[old].buf = NULL;
+        r->bc[old].cap = 0;
+        r->bc[old].blk = -1;
+    }
+    return hit;
+}
+
 static int load_block(pm_gtr_t *r, uint32_t b)
 {
     const gt_ientry_t *e = &r->idx[b];
+    if (r->blk != (long)b && bcache_swap(r, b))
+        r->blk = (long)b; /* verified when it was read */
     if (r->blk != (long)b) {
         size_t need = GT_BLOCK_HEADER + (size_t)e->payload_len + PM_GT_PAD;
         if (need > r->cap) {
@@ -555,6 +753,47 @@ static int parse_site(pm_gtr_t *r)
     return 0;
 }
 
+/* Steps over the next site when it lies before the seek range (1), with
+ * the checks of parse_site but without copying its strings: point lookups
+ * walk a block up to their position. 0 (nothing done) when the site is in
+ * range. */
+static int skip_site(pm_gtr_t *r)
+{
+    const uint8_t *p = r->site_p;
+    uint64_t d, na, gl;
+    size_t len;
+    int rc;
+    if (gt_get_varint(&p, r->site_end, &d) < 0 || d > (uint64_t)INT64_MAX - (uint64_t)r->b_pos)
+        return corrupt(r, "bad site record");
+    if (r->b_pos + (int64_t)d >= r->beg)
+        return 0;
+    for (int k = 0; k < 2; k++) { /* ID, REF */
+        if ((rc = get_str(r, &p, &len)) < 0)
+            return rc;
+        p += len;
+    }
+    if (gt_get_varint(&p, r->site_end, &na) < 0 || na < 1 || na > GT_MAX_ALT)
+        return corrupt(r, "bad site record");
+    for (uint64_t a = 0; a < na; a++) {
+        if ((rc = get_str(r, &p, &len)) < 0)
+            return rc;
+        p += len;
+    }
+    if (gt_get_varint(&p, r->site_end, &gl) < 0 || gl > r->gt_len - r->gt_off)
+        return corrupt(r, "bad site record");
+    uint32_t split0 = r->rec_split[r->b_i];
+    if ((uint64_t)split0 + na > UINT32_MAX)
+        return corrupt(r, "too many variants in block");
+    r->b_pos += (int64_t)d;
+    r->gt_off += gl;
+    r->rec_off[r->b_i + 1] = r->gt_off;
+    r->rec_split[r->b_i + 1] = split0 + (uint32_t)na;
+    r->b_i++;
+    r->site_p = p;
+    r->parsed = 0;
+    return 1;
+}
+
 int pm_gtr_next(pm_gtr_t *r, pm_gtr_rec_t *rec)
 {
     for (;;) {
@@ -571,7 +810,11 @@ int pm_gtr_next(pm_gtr_t *r, pm_gtr_rec_t *rec)
                 return rc;
             r->next_blk++;
         }
-        int rc = parse_site(r);
+        int rc = r->beg > 0 ? skip_site(r) : 0;
+        if (rc == 1)
+            continue;
+        if (rc == 0)
+            rc = parse_site(r);
         if (rc < 0) {
             r->b_active = 0;
             r->have_rec = 0;

@@ -81,6 +81,19 @@ typedef struct pm_gt_counts {
     int64_t nhomalt; /* samples with ploidy >= 2 whose alleles are all this ALT */
 } pm_gt_counts_t;
 
+/* Readers kept open on a store handle between queries: segment files
+ * never change once written (a rewrite gets a new name), so a reader
+ * opened once (header and index checked) can serve every later query of
+ * the handle, with its last block still loaded. pm_gtr_get opens
+ * STORE/gt/FILE or takes the handle's idle reader of it; pm_gtr_put gives
+ * it back (or closes it: the cache holds a few readers, bounded in
+ * memory, and is emptied when the catalog changes). Per-query state (the
+ * mask, strata and seek range) does not survive a put. One thread per
+ * handle, as for the rest of the handle. */
+struct pm_store;
+int pm_gtr_get(struct pm_store *st, const char *file, pm_gtr_t **out);
+void pm_gtr_put(struct pm_store *st, pm_gtr_t *r);
+
 /* Opens a segment and checks its header and index. Close with pm_gtr_close(). */
 int pm_gtr_open(pm_ctx_t *ctx, const char *path, pm_gtr_t **out);
 void pm_gtr_close(pm_gtr_t *r);

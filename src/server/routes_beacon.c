@@ -352,8 +352,8 @@ int srv_beacon_g_variants(srv_req_t *r)
         pm_bitset_free(in);
         int cached = 0;
         if (rc == 0)
-            rc = pm_policy_beacon_answer(r->st, &pol, r->who ? r->who->user : "-", question,
-                                         st.carriers, &exists, &cached);
+            rc = pm_beacon_ledger_answer(r->ledger, r->st, &pol, r->who ? r->who->user : "-",
+                                         question, st.carriers, &exists, &cached);
         pm_bitset_free(st.carriers);
         if (rc < 0) {
             json_decref(st.results);

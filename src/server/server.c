@@ -49,6 +49,7 @@ struct pm_server {
     pthread_mutex_t rate_mu;
     rate_slot_t *rate;
     pm_audit_log_t *audit; /* shared by the workers: group commit */
+    pm_beacon_ledger_t *ledger; /* Beacon budgets and answers, committed by audit */
     int n_suspended;       /* connections waiting for the audit log (atomic) */
     int closing;           /* set by pm_server_close (atomic) */
 };
@@ -181,6 +182,7 @@ static int pool_get(pm_server_t *s)
                 s->pool[i].busy = 1;
                 pthread_mutex_unlock(&s->mu);
                 pm_ctx_clear(s->pool[i].ctx);
+                pm_store_pin(s->pool[i].st, 1); /* one catalog check per request */
                 return i;
             }
         pthread_cond_wait(&s->cv, &s->mu);
@@ -189,6 +191,7 @@ static int pool_get(pm_server_t *s)
 
 static void pool_put(pm_server_t *s, int i)
 {
+    pm_store_pin(s->pool[i].st, 0);
     pthread_mutex_lock(&s->mu);
     s->pool[i].busy = 0;
     pthread_cond_signal(&s->cv);
@@ -361,7 +364,7 @@ static enum MHD_Result answer(pm_server_t *s, struct MHD_Connection *con, conn_t
                               const char *method)
 {
     int slot = pool_get(s);
-    srv_req_t r = {.srv = s, .st = s->pool[slot].st, .ctx = s->pool[slot].ctx,
+    srv_req_t r = {.srv = s, .ledger = s->ledger, .st = s->pool[slot].st, .ctx = s->pool[slot].ctx,
                    .method = method, .k = s->k, .status = 200, .n_individuals = -1};
     pm_http_query_t *q = calloc(1, sizeof *q);
     char *path = malloc(PM_HTTP_MAX_URI + 1);
@@ -655,11 +658,13 @@ int pm_server_open(pm_ctx_t *ctx, const char *store_path, const pm_server_opts_t
         return rc;
     }
     s->k = pol.k;
-    if ((rc = pm_audit_log_open(s->pool[0].st, &s->audit)) < 0) {
+    if ((rc = pm_audit_log_open(s->pool[0].st, &s->audit)) < 0 ||
+        (rc = pm_beacon_ledger_open(s->pool[0].st, &s->ledger)) < 0) {
         pm_err(ctx, rc, "%s", pm_ctx_errmsg(s->pool[0].ctx));
         pm_server_close(s);
         return rc;
     }
+    pm_audit_log_attach_beacon(s->audit, s->ledger);
 
     s->d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
@@ -700,7 +705,10 @@ void pm_server_close(pm_server_t *s)
         }
         MHD_stop_daemon(s->d);
     }
-    pm_audit_log_close(s->audit);
+    pm_audit_log_close(s->audit); /* its last commit takes the ledger's queue too */
+    if (s->ledger && pm_beacon_ledger_flush(s->ledger, s->pool[0].st) < 0)
+        fprintf(stderr, "promise serve: %s\n", pm_ctx_errmsg(s->pool[0].ctx));
+    pm_beacon_ledger_close(s->ledger);
     for (int i = 0; s->pool && i < s->npool; i++) {
         pm_store_close(s->pool[i].st);
         pm_ctx_free(s->pool[i].ctx);

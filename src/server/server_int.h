@@ -35,6 +35,7 @@ extern const size_t pm_srv_nroutes;
 
 struct srv_req {
     pm_server_t *srv;
+    pm_beacon_ledger_t *ledger; /* the server's Beacon ledger (shared) */
     pm_store_t *st;   /* this worker's read-only handle */
     pm_ctx_t *ctx;    /* its context: parse and query errors */
     const srv_route_t *route;

@@ -445,7 +445,7 @@ static void streams_close(query_t *q)
 {
     for (int i = 0; i < q->nb; i++) {
         qbatch_t *qb = &q->b[i];
-        pm_gtr_close(qb->r);
+        pm_gtr_put(q->st, qb->r);
         qb->r = NULL;
         qb->has = 0;
         free(qb->iv);
@@ -505,14 +505,13 @@ static int stream_next(query_t *q, qbatch_t *qb)
                 qb->has = 0;
                 return 0;
             }
-            char p[PATH_MAX];
-            int rc = pm_path(q->ctx, p, sizeof p, "%s/gt/%s", pm_store_path(q->st),
-                             qb->segs[qb->seg_i++].file);
-            if (rc < 0 || (rc = pm_gtr_open(q->ctx, p, &qb->r)) < 0)
+            const char *file = qb->segs[qb->seg_i++].file;
+            int rc = pm_gtr_get(q->st, file, &qb->r);
+            if (rc < 0)
                 return rc;
             if ((uint32_t)qb->cb->n_samples != pm_gtr_n_samples(qb->r))
                 return pm_err(q->ctx, PM_ECORRUPT, "segment '%s' has %u samples, its batch %d",
-                              p, pm_gtr_n_samples(qb->r), qb->cb->n_samples);
+                              file, pm_gtr_n_samples(qb->r), qb->cb->n_samples);
             if (q->has_region && (rc = pm_gtr_seek(qb->r, q->beg, q->end)) < 0)
                 return rc;
             /* the masks stay the same for the whole query */
@@ -528,7 +527,7 @@ static int stream_next(query_t *q, qbatch_t *qb)
         }
         if (rc < 0)
             return rc;
-        pm_gtr_close(qb->r);
+        pm_gtr_put(q->st, qb->r);
         qb->r = NULL;
     }
 }
@@ -1424,11 +1423,9 @@ int pm_genotype_carriers(pm_store_t *st, const char *chrom, int64_t pos, const c
                 cb = &cat->batch[i];
         if (!cb)
             continue;
-        char p[PATH_MAX];
         pm_gtr_t *r = NULL;
-        if ((rc = pm_path(ctx, p, sizeof p, "%s/gt/%s", pm_store_path(st), segs[s].file)) < 0 ||
-            (rc = pm_gtr_open(ctx, p, &r)) < 0 || (rc = pm_gtr_seek(r, pos, pos)) < 0) {
-            pm_gtr_close(r);
+        if ((rc = pm_gtr_get(st, segs[s].file, &r)) < 0 || (rc = pm_gtr_seek(r, pos, pos)) < 0) {
+            pm_gtr_put(st, r);
             break;
         }
         pm_gtr_rec_t rec;
@@ -1457,7 +1454,10 @@ int pm_genotype_carriers(pm_store_t *st, const char *chrom, int64_t pos, const c
             if (rc < 0)
                 break;
         }
-        pm_gtr_close(r);
+        if (rc < 0)
+            pm_gtr_close(r);
+        else
+            pm_gtr_put(st, r);
         if (rc > 0)
             rc = 0;
     }
