@@ -402,7 +402,10 @@ int pm_catpol_secret(pm_store_t *st, uint8_t key[32])
     } else {
         db = pm_catalog_db(st);
     }
-    sqlite3_stmt *q;
+    /* read back on the same connection: the handle's settings cache may
+     * be pinned to the state before this write (pm_store_pin) */
+    sqlite3_stmt *q = NULL;
+    char stored[80] = "";
     if (sqlite3_prepare_v2(db,
                            "INSERT OR IGNORE INTO meta(key, value) VALUES('beacon_secret', ?1)",
                            -1, &q, NULL) != SQLITE_OK) {
@@ -411,14 +414,19 @@ int pm_catpol_secret(pm_store_t *st, uint8_t key[32])
         sqlite3_bind_text(q, 1, hex, -1, SQLITE_STATIC);
         rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(st, db, "store the Beacon secret");
         sqlite3_finalize(q);
+        q = NULL;
     }
+    if (rc == 0 && sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='beacon_secret'", -1,
+                                      &q, NULL) != SQLITE_OK)
+        rc = dberr(st, db, "read the Beacon secret");
+    if (rc == 0) {
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+            snprintf(stored, sizeof stored, "%s", (const char *)sqlite3_column_text(q, 0));
+        else
+            rc = pm_err(pm_store_ctx(st), PM_EINTERNAL, "Beacon secret lost");
+    }
+    sqlite3_finalize(q);
     if (own)
         sqlite3_close(db);
-    if (rc < 0)
-        return rc;
-    rc = pm_catalog_meta_get(st, "beacon_secret", hex, sizeof hex);
-    if (rc < 0)
-        return rc;
-    return rc == 1 ? parse_secret(st, hex, key)
-                   : pm_err(pm_store_ctx(st), PM_EINTERNAL, "Beacon secret lost");
+    return rc < 0 ? rc : parse_secret(st, stored, key);
 }
