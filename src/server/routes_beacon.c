@@ -372,26 +372,21 @@ int srv_beacon_g_variants(srv_req_t *r)
  * (individual-level answers stay inside the grant); *n is the new size. */
 static int restrict_to_project(srv_req_t *r, const char *project, pm_bitset_t *set, int64_t *n)
 {
-    const pm_project_info_t *p = pm_principal_project(r->who, project);
-    if (!p)
+    /* the same scope as the CLI's: an unexpired grant, the approved
+     * sources, and the consent purpose (an industry project does not see
+     * those who opted out of commercial use) */
+    pm_access_scope_t sc;
+    int rc = pm_access_scope(r->st, r->who, project, &sc);
+    if (rc < 0)
+        return rc;
+    if (!sc.has_project)
         return pm_err(r->ctx, PM_EACCES, "no grant for project '%.64s'", project);
     char expr[PM_ACCESS_LIST_MAX * 2 + 64];
-    size_t len = 0;
-    const char *s = p->sources;
-    while (*s && len + 64 < sizeof expr) {
-        size_t w = strcspn(s, ",");
-        int k = snprintf(expr + len, sizeof expr - len, "%ssource:%.*s", len ? " or " : "",
-                         (int)w, s);
-        if (k < 0)
-            break;
-        len += (size_t)k;
-        s += w + (s[w] == ',');
-    }
-    if (!len)
-        return pm_err(r->ctx, PM_EACCES, "project '%.64s' has no approved sources", project);
+    if ((rc = pm_access_project_cohort(r->ctx, &sc.project, expr, sizeof expr)) < 0)
+        return rc;
+    pm_cohort_opts_t co = {.purpose = sc.purpose[0] ? sc.purpose : NULL};
     pm_bitset_t *allowed = NULL;
-    int rc = pm_cohort_eval(r->st, expr, &allowed);
-    if (rc < 0)
+    if ((rc = pm_cohort_eval_opts(r->st, expr, &co, &allowed)) < 0)
         return rc;
     pm_bitset_and(set, allowed);
     pm_bitset_free(allowed);

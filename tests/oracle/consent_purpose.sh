@@ -301,6 +301,25 @@ if have_cmd simulate serve token && command -v curl >/dev/null; then
                 fail "HTTP omics trajectories: industry $got_ind (want $((T - 3))), academic $got_aca (want $((T - 1))) of $T"
             fi
         fi
+        # Beacon individuals at record granularity: the project's sources
+        # minus the opted-out of its purpose
+        nrec() {
+            curl -s -H "Authorization: Bearer $1" \
+                "http://127.0.0.1:$port/api/beacon/v2/individuals?requestedGranularity=record&project=$2" |
+                python3 -c 'import json, sys; print(json.load(sys.stdin)["responseSummary"]["numTotalResults"])' 2>/dev/null ||
+                echo "no answer"
+        }
+        SRC_EXPR=$(echo "$SRC" | sed 's/,/ or source:/g; s/^/source:/')
+        base=$("$PROMISE" count st --cohort "$SRC_EXPR" 2>/dev/null | awk '{ print $NF }' | tail -n 1)
+        if [ -n "$port" ]; then
+            rec_ind=$(nrec "$T_ind" industry)
+            rec_aca=$(nrec "$T_aca" academic)
+            if [ -n "$base" ] && [ "$rec_ind" = $((base - 3)) ] && [ "$rec_aca" = $((base - 1)) ]; then
+                ok "HTTP Beacon individuals (records): industry $rec_ind, academic $rec_aca of $base in the sources"
+            else
+                fail "HTTP Beacon individuals (records): industry $rec_ind (want $base - 3), academic $rec_aca (want $base - 1)"
+            fi
+        fi
         kill $SERVER 2>/dev/null || true
         wait $SERVER 2>/dev/null || true
 
