@@ -627,7 +627,9 @@ static int group_add(query_t *q, int bi, int exact)
     return 0;
 }
 
-static query_t *g_sort_q; /* qsort has no context argument in C17 */
+/* qsort has no context argument in C17: the query being sorted, per
+ * thread (the server runs queries on several threads at once) */
+static _Thread_local query_t *g_sort_q;
 
 static int cmp_key_freq(const void *x, const void *y)
 {
