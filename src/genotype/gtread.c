@@ -12,7 +12,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog/cat_genotype.h"
@@ -43,23 +45,20 @@ typedef struct gt_parsed {
     const uint8_t *excv, *excv_end;
 } gt_parsed_t;
 
-/* Verified blocks kept by a reader for its next lookups (a reader kept
- * open by pm_gtr_put serves point queries all over its segment). */
-#define GT_BCACHE 64
-#define GT_BCACHE_BYTES ((size_t)16 << 20)
+/* A reader maps its file and checks a block's checksum when it first
+ * reads it, and again when it reads it GT_RECHECK_S seconds or more
+ * later: a reader kept open by pm_gtr_put serves point queries all over
+ * its segment without copying or checksumming a block each time. Without
+ * a mapping (mmap failed) blocks are read into buf and always checked. */
+#define GT_RECHECK_S 60
 
 struct pm_gtr {
     pm_ctx_t *ctx;
     char *path;
     int fd;
-    struct {
-        long blk; /* -1 = empty */
-        uint8_t *buf;
-        size_t cap;
-        uint64_t tick;
-    } bc[GT_BCACHE];
-    size_t bc_bytes;
-    uint64_t bc_tick;
+    const uint8_t *map; /* the whole file, or NULL */
+    uint32_t *checked;  /* per block: monotonic second of the last check + 1, 0 never */
+    const uint8_t *bp;  /* the current block (header first): in map or buf */
     uint64_t fsize;
     uint32_t n;
     size_t nw;
@@ -306,8 +305,6 @@ int pm_gtr_open(pm_ctx_t *ctx, const char *path, pm_gtr_t **out)
     r->ctx = ctx;
     r->fd = -1;
     r->blk = -1;
-    for (int i = 0; i < GT_BCACHE; i++)
-        r->bc[i].blk = -1;
     r->h_blk = -1;
     r->beg = -1;
     r->end = -1;
@@ -335,6 +332,12 @@ int pm_gtr_open(pm_ctx_t *ctx, const char *path, pm_gtr_t **out)
         pm_gtr_close(r);
         return rc;
     }
+    if (!(r->checked = calloc(r->n_blocks ? r->n_blocks : 1, sizeof *r->checked))) {
+        pm_gtr_close(r);
+        return pm_err(ctx, PM_ENOMEM, "out of memory");
+    }
+    void *m = mmap(NULL, (size_t)r->fsize, PROT_READ, MAP_SHARED, r->fd, 0);
+    r->map = m == MAP_FAILED ? NULL : m; /* else blocks are read with pread */
     size_t n1 = r->n ? r->n : 1;
     r->nw = (r->n + 63) / 64;
     size_t nw1 = r->nw ? r->nw : 1;
@@ -367,8 +370,9 @@ void pm_gtr_close(pm_gtr_t *r)
     free(r->chrom);
     free(r->idx);
     free(r->buf);
-    for (int i = 0; i < GT_BCACHE; i++)
-        free(r->bc[i].buf);
+    if (r->map)
+        munmap((void *)r->map, r->fsize);
+    free(r->checked);
     free(r->str);
     free(r->alts);
     free(r->sp);
@@ -407,7 +411,7 @@ typedef struct gtr_cache {
 static size_t gtr_bytes(const pm_gtr_t *r)
 {
     size_t nw1 = r->nw ? r->nw : 1;
-    return r->cap + r->bc_bytes + (size_t)r->n_blocks * sizeof *r->idx + (2 + 2 * GT_RING) * nw1 * 8 +
+    return r->cap + (size_t)r->n_blocks * sizeof *r->checked + (size_t)r->n_blocks * sizeof *r->idx + (2 + 2 * GT_RING) * nw1 * 8 +
            2 * (size_t)r->n * sizeof *r->s1 + r->str_cap + r->rec_cap * 12;
 }
 
@@ -528,89 +532,66 @@ uint64_t pm_gtr_n_records(const pm_gtr_t *r)
 
 /* ---- blocks and sites ---- */
 
-/* Makes block b current from the reader's cache of verified blocks: 1
- * when it was there (the current block takes its slot). Else 0, after
- * keeping the current block, if valid, in a free or the least recently
- * used slot, whose buffer r->buf becomes for the read. bc_bytes counts the
- * buffers the slots hold; past GT_BCACHE_BYTES the oldest are freed. */
-static int bcache_swap(pm_gtr_t *r, uint32_t b)
+static uint32_t now_s(void)
 {
-    int slot = -1;
-    for (int i = 0; i < GT_BCACHE && slot < 0; i++)
-        if (r->bc[i].blk == (long)b)
-            slot = i;
-    int hit = slot >= 0;
-    if (!hit) {
-        if (r->blk < 0)
-            return 0; /* nothing worth keeping: read into r->buf */
-        for (int i = 0; i < GT_BCACHE; i++)
-            if (slot < 0 || (r->bc[slot].blk >= 0 &&
-                             (r->bc[i].blk < 0 || r->bc[i].tick < r->bc[slot].tick)))
-                slot = i;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint32_t)ts.tv_sec;
+}
+
+/* Checks block b's header, checksum (see GT_RECHECK_S) and payload header
+ * at r->bp against the index. */
+static int check_block(pm_gtr_t *r, uint32_t b)
+{
+    const gt_ientry_t *e = &r->idx[b];
+    const uint8_t *h = r->bp;
+    if (rd32(h) != GT_BLOCK_MAGIC || rd32(h + 4) != e->payload_len || rd32(h + 12) != e->n_records)
+        return pm_err(r->ctx, PM_ECORRUPT, "'%s': block %u: bad block header", r->path, b);
+    const uint8_t *pl = h + GT_BLOCK_HEADER;
+    uint32_t now = r->map ? now_s() : 0;
+    if (!r->map || !r->checked[b] || now - (r->checked[b] - 1) >= GT_RECHECK_S) {
+        if (rd32(h + 8) != e->crc || pm_gt_crc32c(0, pl, e->payload_len) != e->crc)
+            return pm_err(r->ctx, PM_ECORRUPT, "'%s': block %u: checksum mismatch", r->path, b);
+        if (r->map)
+            r->checked[b] = now + 1;
     }
-    uint8_t *buf = r->bc[slot].buf;
-    size_t cap = r->bc[slot].cap;
-    r->bc_bytes = r->bc_bytes - cap + r->cap;
-    r->bc[slot].buf = r->buf;
-    r->bc[slot].cap = r->cap;
-    r->bc[slot].blk = r->blk;
-    r->bc[slot].tick = ++r->bc_tick;
-    r->buf = buf;
-    r->cap = cap;
-    r->blk = -1;
-    while (r->bc_bytes > GT_BCACHE_BYTES) {
-        int old = -1;
-        for (int i = 0; i < GT_BCACHE; i++)
-            if (r->bc[i].buf && (old < 0 || r->bc[i].tick < r->bc[old].tick ||
-                                 (r->bc[old].blk >= 0 && r->bc[i].blk < 0)))
-                old = i;
-        if (old < 0)
-            break;
-        r->bc_bytes -= r->bc[old].cap;
-        free(r->bc[old].buf);
-        r->bc[old].buf = NULL;
-        r->bc[old].cap = 0;
-        r->bc[old].blk = -1;
-    }
-    return hit;
+    uint32_t site_len = rd32(pl + 16);
+    if (rd32(pl) != e->n_records || rd32(pl + 4) != e->n_variants ||
+        (int64_t)rd64(pl + 8) != e->first_pos || site_len > e->payload_len - GT_PAYLOAD_HEADER)
+        return pm_err(r->ctx, PM_ECORRUPT, "'%s': block %u: header disagrees with the index", r->path, b);
+    return 0;
 }
 
 static int load_block(pm_gtr_t *r, uint32_t b)
 {
     const gt_ientry_t *e = &r->idx[b];
-    if (r->blk != (long)b && bcache_swap(r, b))
-        r->blk = (long)b; /* verified when it was read */
     if (r->blk != (long)b) {
-        size_t need = GT_BLOCK_HEADER + (size_t)e->payload_len + PM_GT_PAD;
-        if (need > r->cap) {
-            uint8_t *p = realloc(r->buf, need);
-            if (!p)
-                return pm_err(r->ctx, PM_ENOMEM, "out of memory");
-            r->buf = p;
-            r->cap = need;
-        }
         r->blk = -1;
         r->b_active = 0;
-        int rc = pread_full(r, r->buf, GT_BLOCK_HEADER + (size_t)e->payload_len, e->offset);
-        if (rc < 0)
+        if (r->map) {
+            /* open_index checked that the block, and PM_GT_PAD bytes of
+             * index and trailer after it, lie inside the file */
+            r->bp = r->map + e->offset;
+        } else {
+            size_t need = GT_BLOCK_HEADER + (size_t)e->payload_len + PM_GT_PAD;
+            if (need > r->cap) {
+                uint8_t *p = realloc(r->buf, need);
+                if (!p)
+                    return pm_err(r->ctx, PM_ENOMEM, "out of memory");
+                r->buf = p;
+                r->cap = need;
+            }
+            int rc = pread_full(r, r->buf, GT_BLOCK_HEADER + (size_t)e->payload_len, e->offset);
+            if (rc < 0)
+                return rc;
+            memset(r->buf + GT_BLOCK_HEADER + e->payload_len, 0, PM_GT_PAD);
+            r->bp = r->buf;
+        }
+        r->blk = (long)b; /* for the messages */
+        int rc = check_block(r, b);
+        if (rc < 0) {
+            r->blk = -1;
             return rc;
-        memset(r->buf + GT_BLOCK_HEADER + e->payload_len, 0, PM_GT_PAD);
-        r->blk = (long)b; /* for the messages below */
-        const uint8_t *h = r->buf;
-        if (rd32(h) != GT_BLOCK_MAGIC || rd32(h + 4) != e->payload_len || rd32(h + 12) != e->n_records) {
-            r->blk = -1;
-            return pm_err(r->ctx, PM_ECORRUPT, "'%s': block %u: bad block header", r->path, b);
-        }
-        const uint8_t *pl = r->buf + GT_BLOCK_HEADER;
-        if (rd32(h + 8) != e->crc || pm_gt_crc32c(0, pl, e->payload_len) != e->crc) {
-            r->blk = -1;
-            return pm_err(r->ctx, PM_ECORRUPT, "'%s': block %u: checksum mismatch", r->path, b);
-        }
-        uint32_t site_len = rd32(pl + 16);
-        if (rd32(pl) != e->n_records || rd32(pl + 4) != e->n_variants ||
-            (int64_t)rd64(pl + 8) != e->first_pos || site_len > e->payload_len - GT_PAYLOAD_HEADER) {
-            r->blk = -1;
-            return pm_err(r->ctx, PM_ECORRUPT, "'%s': block %u: header disagrees with the index", r->path, b);
         }
     }
     if ((size_t)e->n_records + 1 > r->rec_cap) {
@@ -627,7 +608,7 @@ static int load_block(pm_gtr_t *r, uint32_t b)
     }
     r->rec_off[0] = 0;
     r->rec_split[0] = 0;
-    const uint8_t *pl = r->buf + GT_BLOCK_HEADER;
+    const uint8_t *pl = r->bp + GT_BLOCK_HEADER;
     uint32_t site_len = rd32(pl + 16);
     r->site_p = pl + GT_PAYLOAD_HEADER;
     r->site_end = r->site_p + site_len;
