@@ -26,7 +26,16 @@ int srv_freq_each(srv_req_t *r, const char *region, const char *cohort, const ch
     if (!mem)
         return pm_err(r->ctx, PM_ENOMEM, "out of memory");
     pm_gt_query_opts_t o = {.region = region, .cohort = cohort, .by = by};
-    int rc = pm_freq(r->st, &o, mem);
+    /* a project principal's frequencies leave out those who opted out of
+     * the project's consent purpose (as the CLI's --as USER --project P) */
+    pm_access_scope_t sc;
+    int rc = 0;
+    if (r->who && r->tier == PM_TIER_PROJECT &&
+        (rc = pm_access_scope(r->st, r->who, pm_http_query_get(r->q, "project"), &sc)) == 0 &&
+        sc.has_project && sc.purpose[0])
+        o.purpose = sc.purpose;
+    if (rc == 0)
+        rc = pm_freq(r->st, &o, mem);
     fclose(mem);
     if (rc < 0) {
         free(buf);

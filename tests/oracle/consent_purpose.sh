@@ -320,6 +320,32 @@ if have_cmd simulate serve token && command -v curl >/dev/null; then
                 fail "HTTP Beacon individuals (records): industry $rec_ind (want $base - 3), academic $rec_aca (want $base - 1)"
             fi
         fi
+        # /api/v1/variants: a project principal's AN is the CLI's for the
+        # same user and project (the opted-out of its purpose left out)
+        van() {
+            curl -s -H "Authorization: Bearer $1" "http://127.0.0.1:$port/api/v1/variants/$2?project=$3" |
+                python3 -c 'import json, sys; print(json.load(sys.stdin)["AN"])' 2>/dev/null || echo "no answer"
+        }
+        if [ -n "$port" ]; then
+            vbad=0 vn=0
+            "$PROMISE" freq st --as ind --project industry 2>/dev/null | awk -F'\t' 'NR > 1 { print $1 "-" $2 "-" $4 "-" $5 "\t" $7 }' |
+                head -n 8 >van_ind.txt
+            "$PROMISE" freq st --as aca --project academic 2>/dev/null | awk -F'\t' 'NR > 1 { print $1 "-" $2 "-" $4 "-" $5 "\t" $7 }' |
+                head -n 8 >van_aca.txt
+            while IFS=$'\t' read -r vid an; do
+                vn=$((vn + 1))
+                [ "$(van "$T_ind" "$vid" industry)" = "$an" ] || vbad=$((vbad + 1))
+            done <van_ind.txt
+            while IFS=$'\t' read -r vid an; do
+                vn=$((vn + 1))
+                [ "$(van "$T_aca" "$vid" academic)" = "$an" ] || vbad=$((vbad + 1))
+            done <van_aca.txt
+            if [ "$vn" -ge 10 ] && [ "$vbad" = 0 ] && ! cmp -s van_ind.txt van_aca.txt; then
+                ok "HTTP /api/v1/variants: AN equals the CLI's for both projects at $vn variants (and differs between them)"
+            else
+                fail "HTTP /api/v1/variants: $vbad of $vn answers differ from the CLI's (or the projects agree: consent not applied)"
+            fi
+        fi
         kill $SERVER 2>/dev/null || true
         wait $SERVER 2>/dev/null || true
 
