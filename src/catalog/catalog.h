@@ -24,6 +24,11 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 struct pm_catgt;
 struct pm_cat_demo;
 
+/* Slots for other modules' per-handle caches (pm_store_module_slot in
+ * cat_genotype.h): the genotype readers kept open (src/genotype/gtread.c)
+ * and the whole-store frequency set-up (src/vcf/vcf_query.c). */
+enum { PM_SLOT_GTR, PM_SLOT_FREQ, PM_SLOTS };
+
 /*
  * Caches of whole-catalog reads (the genotype column join, the
  * population's demographic columns, the withdrawn individuals, the
@@ -63,10 +68,10 @@ struct pm_store {
     struct pm_catgt_segrow *segs; /* every genotype segment, by (contig, batch, first_pos, id) */
     size_t n_segs;
     uint64_t segs_gen;
-    /* a slot for another module's per-handle cache (the genotype readers
-     * kept open, src/genotype/gtread.c); freed with the handle */
-    void *gtr_cache;
-    void (*gtr_cache_free)(void *cache);
+    /* other modules' per-handle caches (pm_store_module_slot); freed with
+     * the handle */
+    void *slot[PM_SLOTS];
+    void (*slot_free[PM_SLOTS])(void *cache);
 };
 
 /* Catalog file and marker names inside a store directory. */

@@ -66,18 +66,19 @@ static int open_db(pm_store_t *st, const char *dir, int create)
     return 0;
 }
 
-void **pm_store_gtr_slot(pm_store_t *st, void (*free_fn)(void *cache))
+void **pm_store_module_slot(pm_store_t *st, int which, void (*free_fn)(void *cache))
 {
-    st->gtr_cache_free = free_fn;
-    return &st->gtr_cache;
+    st->slot_free[which] = free_fn;
+    return &st->slot[which];
 }
 
 static void store_free(pm_store_t *st)
 {
     if (!st)
         return;
-    if (st->gtr_cache_free)
-        st->gtr_cache_free(st->gtr_cache);
+    for (int i = 0; i < PM_SLOTS; i++)
+        if (st->slot_free[i])
+            st->slot_free[i](st->slot[i]);
     pm_catgt_free(st->gt_cache);
     pm_cat_demo_free(st->demo_cache);
     free(st->withdrawn);

@@ -436,7 +436,7 @@ static void gtr_cache_free(void *p)
 int pm_gtr_get(struct pm_store *st, const char *file, pm_gtr_t **out)
 {
     *out = NULL;
-    void **slot = pm_store_gtr_slot(st, gtr_cache_free);
+    void **slot = pm_store_module_slot(st, PM_SLOT_GTR, gtr_cache_free);
     gtr_cache_t *c = *slot;
     uint64_t gen = pm_catalog_generation(st);
     if (c && c->gen != gen)
@@ -461,7 +461,7 @@ void pm_gtr_put(struct pm_store *st, pm_gtr_t *r)
 {
     if (!r)
         return;
-    void **slot = pm_store_gtr_slot(st, gtr_cache_free);
+    void **slot = pm_store_module_slot(st, PM_SLOT_GTR, gtr_cache_free);
     gtr_cache_t *c = *slot;
     uint64_t gen = pm_catalog_generation(st);
     if (!c && gen && (c = calloc(1, sizeof *c)) != NULL) {

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "catalog/cat_genotype.h"
+#include "catalog/catalog.h"
 #include "core/fileio.h"
 #include "genotype/gtstore.h"
 #include "promise/cohort.h"
@@ -206,6 +207,135 @@ static int col_in_cohort(const query_t *q, const pm_catgt_col_t *c)
     if (c->withdrawn || c->individual < 0 || (size_t)c->individual >= q->cohort->n)
         return 0;
     return pm_bitset_get(q->cohort, (size_t)c->individual);
+}
+
+/* ---- the handle's copy of the whole-store frequency set-up ----
+ *
+ * A frequency query over everyone (no cohort, no strata, no consent
+ * purpose) builds the same per-batch masks every time, at a cost linear
+ * in the samples: a server answering point lookups keeps one copy per
+ * store handle and catalog generation and hands out copies of it. */
+typedef struct fsetup {
+    uint64_t gen;
+    const void *cat; /* the genotype catalog the masks were made for */
+    int nb;
+    size_t n_ind;
+    struct fsetup_b {
+        uint64_t *mask;
+        size_t words;
+        int64_t n_mask;
+        int16_t *stratum;
+        size_t n_samples;
+    } *b;
+    uint8_t *overlap;
+    int any_overlap;
+} fsetup_t;
+
+static void fsetup_free(void *p)
+{
+    fsetup_t *f = p;
+    if (!f)
+        return;
+    for (int i = 0; f->b && i < f->nb; i++) {
+        free(f->b[i].mask);
+        free(f->b[i].stratum);
+    }
+    free(f->b);
+    free(f->overlap);
+    free(f);
+}
+
+static int everyone_freq(const query_t *q)
+{
+    return q->kind == Q_FREQ && !q->by && !(q->o->cohort && *q->o->cohort) &&
+           !(q->o->purpose && *q->o->purpose);
+}
+
+/* The cohort size the handle's copy was made for, when it is the copy for
+ * q's genotype catalog (saves the walk over every column); else 0. */
+static int64_t fsetup_known_n(const query_t *q)
+{
+    void **slot = pm_store_module_slot(q->st, PM_SLOT_FREQ, fsetup_free);
+    const fsetup_t *f = *slot;
+    uint64_t gen = pm_catalog_generation(q->st);
+    return f && gen && f->gen == gen && f->cat == (const void *)q->cat ? (int64_t)f->n_ind : 0;
+}
+
+/* Fills q's set-up from the handle's copy: 1 when there was one. */
+static int fsetup_take(query_t *q)
+{
+    void **slot = pm_store_module_slot(q->st, PM_SLOT_FREQ, fsetup_free);
+    fsetup_t *f = *slot;
+    uint64_t gen = pm_catalog_generation(q->st);
+    if (!f || !gen || f->gen != gen || f->cat != (const void *)q->cat || f->nb != q->nb ||
+        f->n_ind != q->cohort->n)
+        return 0;
+    q->n_strata = 1;
+    q->n_ind = (int64_t)q->cohort->n;
+    q->acc = calloc(2, sizeof *q->acc);
+    q->taken = calloc((size_t)q->n_ind + 1, 1);
+    q->overlap = malloc((size_t)q->nb * (size_t)q->nb + 1);
+    if (!q->acc || !q->taken || !q->overlap)
+        return oom(q);
+    memcpy(q->overlap, f->overlap, (size_t)q->nb * (size_t)q->nb + 1);
+    q->any_overlap = f->any_overlap;
+    for (int i = 0; i < q->nb; i++) {
+        qbatch_t *qb = &q->b[i];
+        const struct fsetup_b *fb = &f->b[i];
+        qb->mask = malloc(fb->words * sizeof *qb->mask);
+        qb->stratum = malloc((fb->n_samples + 1) * sizeof *qb->stratum);
+        qb->stratum_n = calloc(1, sizeof *qb->stratum_n);
+        if (!qb->mask || !qb->stratum || !qb->stratum_n)
+            return oom(q);
+        memcpy(qb->mask, fb->mask, fb->words * sizeof *qb->mask);
+        memcpy(qb->stratum, fb->stratum, (fb->n_samples + 1) * sizeof *qb->stratum);
+        qb->n_mask = fb->n_mask;
+        qb->stratum_n[0] = fb->n_mask;
+    }
+    return 1;
+}
+
+/* Keeps a copy of q's fresh set-up on the handle (best effort). */
+static void fsetup_keep(query_t *q)
+{
+    uint64_t gen = pm_catalog_generation(q->st);
+    if (!gen)
+        return;
+    fsetup_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return;
+    f->gen = gen;
+    f->cat = q->cat;
+    f->nb = q->nb;
+    f->n_ind = q->cohort->n;
+    f->any_overlap = q->any_overlap;
+    f->b = calloc((size_t)q->nb + 1, sizeof *f->b);
+    f->overlap = malloc((size_t)q->nb * (size_t)q->nb + 1);
+    int ok = f->b && f->overlap;
+    if (ok)
+        memcpy(f->overlap, q->overlap, (size_t)q->nb * (size_t)q->nb + 1);
+    for (int i = 0; ok && i < q->nb; i++) {
+        const qbatch_t *qb = &q->b[i];
+        struct fsetup_b *fb = &f->b[i];
+        fb->n_samples = (size_t)qb->cb->n_samples;
+        fb->words = (fb->n_samples + 63) / 64 + 1; /* as setup_freq allocates */
+        fb->n_mask = qb->n_mask;
+        fb->mask = malloc(fb->words * sizeof *fb->mask);
+        fb->stratum = malloc((fb->n_samples + 1) * sizeof *fb->stratum);
+        if (!fb->mask || !fb->stratum) {
+            ok = 0;
+            break;
+        }
+        memcpy(fb->mask, qb->mask, fb->words * sizeof *fb->mask);
+        memcpy(fb->stratum, qb->stratum, (fb->n_samples + 1) * sizeof *fb->stratum);
+    }
+    if (!ok) {
+        fsetup_free(f);
+        return;
+    }
+    void **slot = pm_store_module_slot(q->st, PM_SLOT_FREQ, fsetup_free);
+    fsetup_free(*slot);
+    *slot = f;
 }
 
 static int setup_freq(query_t *q)
@@ -423,8 +553,8 @@ static int query_open(query_t *q, pm_store_t *st, int kind, const pm_gt_query_op
             return rc;
     } else {
         /* everyone: no need to evaluate anything (withdrawn are dropped per column) */
-        int64_t max = -1;
-        for (int i = 0; i < q->cat->n_batches; i++)
+        int64_t max = fsetup_known_n(q) - 1;
+        for (int i = 0; max < 0 && i < q->cat->n_batches; i++)
             for (int c = 0; c < q->cat->batch[i].n_samples; c++)
                 if (q->cat->batch[i].cols[c].individual > max)
                     max = q->cat->batch[i].cols[c].individual;
@@ -1294,8 +1424,14 @@ int pm_freq(pm_store_t *st, const pm_gt_query_opts_t *opts, FILE *out)
 {
     query_t q;
     int rc = query_open(&q, st, Q_FREQ, opts);
-    if (rc == 0)
+    if (rc == 0 && everyone_freq(&q)) {
+        if ((rc = fsetup_take(&q)) == 0 && (rc = setup_freq(&q)) == 0)
+            fsetup_keep(&q);
+        else if (rc == 1)
+            rc = 0;
+    } else if (rc == 0) {
         rc = setup_freq(&q);
+    }
     if (rc == 0) {
         q.out = out;
         q.ocap = (size_t)1 << 20;
