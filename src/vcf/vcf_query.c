@@ -553,8 +553,8 @@ static int query_open(query_t *q, pm_store_t *st, int kind, const pm_gt_query_op
             return rc;
     } else {
         /* everyone: no need to evaluate anything (withdrawn are dropped per column) */
-        int64_t max = fsetup_known_n(q) - 1;
-        for (int i = 0; max < 0 && i < q->cat->n_batches; i++)
+        int64_t known = fsetup_known_n(q), max = known - 1;
+        for (int i = 0; !known && i < q->cat->n_batches; i++)
             for (int c = 0; c < q->cat->batch[i].n_samples; c++)
                 if (q->cat->batch[i].cols[c].individual > max)
                     max = q->cat->batch[i].cols[c].individual;
