@@ -10,27 +10,37 @@ tests/oracle/beacon_reid.sh. Python 3 standard library only.
       rest), written to OUTDIR/split.json, with N_TARGETS targets drawn
       from each side (OUTDIR/targets.samples, OUTDIR/panel.samples).
 
+  beacon_reid.py plan OUTDIR MAX_QUERIES
+      Computes each target's questions (below) into
+      OUTDIR/plans-MAX_QUERIES.json, once for the attacks that follow.
+
   beacon_reid.py attack OUTDIR URL MODE N_TARGETS MAX_QUERIES [TOKENS]
       Reads OUTDIR/panel.tsv (CHROM POS REF ALT, then the panel's GTs
-      run together) and OUTDIR/targets.tsv (CHROM POS REF ALT, then one GT column
-      per target: OUTDIR/targets.samples, in-beacon targets first), both
-      made by bcftools from the same VCF.
+      run together) and OUTDIR/targets.tsv (CHROM POS REF ALT, then one GT
+      column per target: OUTDIR/targets.samples, in-beacon targets first),
+      both made by bcftools from the same VCF; each target's questions are
+      cached in OUTDIR/plans-MAX_QUERIES.json.
       MODE "open": one anonymous attacker (answers do not depend on who
       asks, so every distinct question is asked once). Any other MODE (a
-      name for the serving, e.g. "default"): one user per target (TOKENS: a file of bearer tokens, one a line,
-      2 * N_TARGETS of them), so that no target's budget is spent by another
-      target's attack. For N_TARGETS targets in the beacon and as many out
-      of it, the attacker knows the target's genotypes and allele
-      frequencies from the reference panel, and asks the target's
-      alternate alleles rarest first. Prints the attack's power at a
-      false-positive rate of 0.05 after n queries, and writes
+      name for the serving, e.g. "default"): one user per target (TOKENS:
+      a file of bearer tokens, one a line, 2 * N_TARGETS of them), so that
+      no target's budget is spent by another target's attack. For the
+      first N_TARGETS targets in the beacon and as many out of it, the
+      attacker knows the target's genotypes and allele frequencies from
+      the reference panel, and asks the target's alternate alleles rarest
+      first. Prints the attack's power at a false-positive rate of 0.05
+      after n queries with a bootstrap 95% interval, and writes
       OUTDIR/power-MODE.json.
 
-The statistic (per query i with answer x_i, panel frequency f_i, N beacon
-individuals, D_i = (1-f_i)^(2N), D'_i = (1-f_i)^(2N-2), error rate delta):
+The statistic (Shringarpure & Bustamante's LRT with per-site frequencies:
+per query i with answer x_i, panel frequency f_i, N beacon individuals,
+D_i = (1-f_i)^(2N), D'_i = (1-f_i)^(2N-2), error rate delta):
     LLR = sum_i x_i log((1 - delta D'_i)/(1 - D_i)) + (1-x_i) log(delta D'_i / D_i)
-large values say "in the beacon". The threshold is the 95th percentile of
-the out-of-beacon targets' LLR after the same number of queries.
+large values say "in the beacon". The threshold is calibrated on the
+out-of-beacon targets' LLR after the same number of queries: their
+k-th smallest, k = ceil(0.95 (n + 1)), which bounds the false-positive
+rate by 0.05 (see threshold()). The power is the share of in-beacon
+targets above it.
 """
 import concurrent.futures
 import gzip
@@ -43,6 +53,9 @@ import urllib.error
 import urllib.request
 
 DELTA = 1e-3
+FPR = 0.05
+BOOT = 1000
+PERM = 2000
 
 
 def individuals(samples_tsv, vcf_samples):
@@ -123,10 +136,51 @@ def llr_terms(freqs, n_beacon):
     return out
 
 
-def power_at(in_scores, out_scores, fpr=0.05):
+def threshold(out_scores, fpr=FPR):
+    """The test's threshold from a null sample: its k-th smallest value with
+    k = ceil((1 - fpr)(n + 1)). A new null score exceeds the k-th of n
+    exchangeable ones with probability (n + 1 - k)/(n + 1) <= fpr, so the
+    false-positive rate is at most fpr whatever the null distribution
+    (the plain 95th percentile, k = ceil(0.95 n), gives 6/101 for n = 100).
+    None when n is too small for that."""
     o = sorted(out_scores)
-    thr = o[min(len(o) - 1, int(math.ceil((1 - fpr) * len(o))) - 1)]
+    k = int(math.ceil((1 - fpr) * (len(o) + 1) - 1e-9))
+    return o[k - 1] if 1 <= k <= len(o) else None
+
+
+def power_at(in_scores, out_scores, fpr=FPR):
+    """share of in-beacon scores above the threshold (ties are misses)."""
+    thr = threshold(out_scores, fpr)
+    if thr is None:
+        return 0.0
     return sum(s > thr for s in in_scores) / len(in_scores)
+
+
+def bootstrap_ci(in_scores, out_scores, rng, reps=BOOT, level=0.95):
+    """percentile interval of the power over resampled targets (both sides)."""
+    ni, no = len(in_scores), len(out_scores)
+    ps = sorted(power_at([in_scores[rng.randrange(ni)] for _ in range(ni)],
+                         [out_scores[rng.randrange(no)] for _ in range(no)])
+                for _ in range(reps))
+    a = (1 - level) / 2
+    return ps[int(a * reps)], ps[min(reps - 1, int((1 - a) * reps))]
+
+
+def permutation(in_scores, out_scores, rng, reps=PERM):
+    """The power under random in/out labels of the same targets: what the
+    statistic shows when it knows nothing of membership. A permutation
+    test, exact when in and out targets are exchangeable (as they are for
+    a beacon that leaks nothing: the split is random, every target has its
+    own user). -> (p-value of the observed power, 99th percentile of the
+    relabelled powers)."""
+    obs = power_at(in_scores, out_scores)
+    s, n = list(in_scores) + list(out_scores), len(in_scores)
+    ps = []
+    for _ in range(reps):
+        rng.shuffle(s)
+        ps.append(power_at(s[:n], s[n:]))
+    ps.sort()
+    return (1 + sum(p >= obs for p in ps)) / (reps + 1), ps[int(0.99 * reps)]
 
 
 def read_tables(outdir):
@@ -153,28 +207,59 @@ def read_tables(outdir):
     return sites, freqs, dos
 
 
+def read_plans(outdir, max_q):
+    """each target column's questions, rarest in the panel first:
+    [[chrom, pos, ref, alt, panel frequency], ...], cached in OUTDIR."""
+    cache = os.path.join(outdir, "plans-%d.json" % max_q)
+    if os.path.exists(cache):
+        with open(cache) as fh:
+            return json.load(fh)
+    sites, freqs, dos = read_tables(outdir)
+    ncols = len(dos[0]) if dos else 0
+    carried = [[] for _ in range(ncols)]
+    for i, row in enumerate(dos):
+        for c, g in enumerate(row):
+            if g > 0:
+                carried[c].append(i)
+    plans = []
+    for c in range(ncols):
+        # the order depends on the target's genotype and the panel only
+        q = sorted(carried[c], key=lambda i: (freqs[i], i))[:max_q]
+        plans.append([list(sites[i]) + [freqs[i]] for i in q])
+    with open(cache, "w") as fh:
+        json.dump(plans, fh)
+    return plans
+
+
 def attack(outdir, url, mode, n_targets, max_q, tokens_file=None):
     with open(os.path.join(outdir, "split.json")) as fh:
         sp = json.load(fh)
-    sites, freqs, dos = read_tables(outdir)
+    all_plans = read_plans(outdir, max_q)
     n_beacon = len(sp["beacon"])
-    terms = llr_terms(freqs, n_beacon)
     targets = [(s, 1) for s in sp["targets_in"][:n_targets]] + \
               [(s, 0) for s in sp["targets_out"][:n_targets]]
     ncols = len(sp["targets_in"])
     cols = list(range(n_targets)) + [ncols + t for t in range(n_targets)]
+    plans = [all_plans[c] for c in cols]
+    # the questions as site ids, their panel frequencies and LLR terms
+    site_id = {}
+    for p in plans:
+        for q in p:
+            site_id.setdefault(tuple(q[:4]), len(site_id))
+    sites = [None] * len(site_id)
+    freqs = [0.0] * len(site_id)
+    for p in plans:
+        for q in p:
+            i = site_id[tuple(q[:4])]
+            sites[i], freqs[i] = (q[0], int(q[1]), q[2], q[3]), q[4]
+    terms = llr_terms(freqs, n_beacon)
+    plans = [[site_id[tuple(q[:4])] for q in p] for p in plans]
     tokens = [None] * len(targets)
     if mode != "open":
         with open(tokens_file) as fh:
             tokens = [t.strip() for t in fh if t.strip()]
         if len(tokens) < len(targets):
             sys.exit("beacon_reid: %d tokens for %d targets" % (len(tokens), len(targets)))
-    # each target's questions: its alternate alleles, rarest in the panel first
-    plans = []
-    for c in cols:
-        carried = [i for i in range(len(sites)) if dos[i][c] > 0]
-        carried.sort(key=lambda i: (freqs[i], i))
-        plans.append(carried[:max_q])
 
     answers = [dict() for _ in targets]
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)
@@ -197,17 +282,18 @@ def attack(outdir, url, mode, n_targets, max_q, tokens_file=None):
 
     checkpoints = [n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if n < max_q]
     checkpoints.append(max_q)
-    # Three statistics per target after n queries:
-    #   llr     the S-B statistic above;
-    #   floor   the same statistic on an all-no transcript (a beacon that
-    #           says nothing): its power is the noise floor of this sample
-    #           of targets, since its all-no LLR still varies with each
-    #           target's allele frequencies;
-    #   answers llr - floor = sum over yes answers of (yes term - no term):
-    #           the part that depends on what the beacon said.
+    # Per target after n queries:
+    #   llr    the S-B statistic above, on the beacon's answers: the test
+    #          statistic, whose power is asserted;
+    #   floor  the same statistic on an all-no transcript (a beacon that
+    #          says nothing), for the record. It depends on the target's
+    #          genotype and the panel only, not on membership, so in and
+    #          out of the beacon it has one distribution and its power is
+    #          chance: ~0.05, off by the sampling noise of the targets drawn.
+    rng = random.Random(20151001)
     rows = []
     for n in checkpoints:
-        sc = {"llr": ([], []), "floor": ([], []), "answers": ([], [])}
+        sc = {"llr": ([], []), "floor": ([], [])}
         yes_in = yes_out = 0
         for t, (s, inside) in enumerate(targets):
             llr = floor = 0.0
@@ -222,27 +308,32 @@ def attack(outdir, url, mode, n_targets, max_q, tokens_file=None):
             side = 0 if inside else 1
             sc["llr"][side].append(llr)
             sc["floor"][side].append(floor)
-            sc["answers"][side].append(llr - floor)
-        rows.append({"queries": n, "power": power_at(*sc["llr"]),
+        lo, hi = bootstrap_ci(*sc["llr"], rng)
+        perm_p, chance99 = permutation(*sc["llr"], rng)
+        rows.append({"queries": n, "power": power_at(*sc["llr"]), "ci95": [lo, hi],
+                     "perm_p": perm_p, "chance_p99": chance99,
                      "power_floor": power_at(*sc["floor"]),
-                     "power_answers": power_at(*sc["answers"]),
                      "yes_in": yes_in / n_targets, "yes_out": yes_out / n_targets})
     res = {"mode": mode, "beacon": n_beacon, "targets_in": n_targets, "targets_out": n_targets,
-           "max_queries": max_q, "requests": n_requests,
+           "fpr": FPR, "max_queries": max_q, "requests": n_requests,
            "mean_queries": sum(len(p) for p in plans) / len(plans), "rows": rows}
     with open(os.path.join(outdir, "power-%s.json" % mode), "w") as fh:
         json.dump(res, fh)
     print("%s: %d requests; %d + %d targets, %.0f queries each on average" %
           (mode, n_requests, n_targets, n_targets, res["mean_queries"]))
-    print("queries\tpower(LLR)\tpower(all-no floor)\tpower(answers)\tyes/target(in)\tyes/target(out)")
+    print("queries\tpower\t95% CI\t\tperm. p\tchance p99\tfloor\tyes/target in\tout")
     for r in rows:
-        print("%d\t%.3f\t%.3f\t%.3f\t%.2f\t%.2f" % (r["queries"], r["power"], r["power_floor"],
-                                                  r["power_answers"], r["yes_in"], r["yes_out"]))
+        print("%d\t%.3f\t%.3f-%.3f\t%.4f\t%.3f\t\t%.3f\t%.2f\t\t%.2f" % (
+            r["queries"], r["power"], r["ci95"][0], r["ci95"][1], r["perm_p"],
+            r["chance_p99"], r["power_floor"], r["yes_in"], r["yes_out"]))
 
 
 def main(argv):
     if len(argv) == 9 and argv[1] == "split":
         split(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]), int(argv[7]), int(argv[8]))
+    elif len(argv) == 4 and argv[1] == "plan":
+        plans = read_plans(argv[2], int(argv[3]))
+        print("%d targets' questions, %d at most each" % (len(plans), int(argv[3])))
     elif len(argv) >= 7 and argv[1] == "attack":
         attack(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]),
                argv[7] if len(argv) > 7 else None)
