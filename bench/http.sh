@@ -86,15 +86,23 @@ run() {
     local script=()
     [ -n "$lua" ] && script=(-s "$lua")
     wrk -t1 -c"$CONN" -d2s --timeout 10s "${script[@]}" "$URL${3:-}" >/dev/null
+    local cpu0 cpu1
+    cpu0=$(awk '{ print $14 + $15 }' "/proc/$SRV/stat")
     out=$(wrk -t1 -c"$CONN" -d"${DUR}s" --timeout 10s --latency "${script[@]}" "$URL${3:-}")
+    cpu1=$(awk '{ print $14 + $15 }' "/proc/$SRV/stat")
     echo "$out" >"$WORK/$name.wrk"
-    local rps p50 p90 p99 bad
+    local rps p50 p90 p99 bad n us
     rps=$(echo "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
     p50=$(echo "$out" | awk '$1 == "50%" { print $2 }')
     p90=$(echo "$out" | awk '$1 == "90%" { print $2 }')
     p99=$(echo "$out" | awk '$1 == "99%" { print $2 }')
     bad=$(echo "$out" | awk '/Non-2xx/ { print $5 }')
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p90" "$p99" "${bad:-0}"
+    n=$(echo "$out" | awk '/requests in/ { print $1 }')
+    # the server's CPU time per request (user + system): steadier than
+    # requests/s on a shared machine
+    us=$(awk -v d=$((cpu1 - cpu0)) -v n="${n:-0}" -v t="$(getconf CLK_TCK)" \
+        'BEGIN { if (n > 0) printf "%.0f", d * 1e6 / t / n; else print "?" }')
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p90" "$p99" "${bad:-0}" "$us"
 }
 
 N=$(awk -F'\t' 'NR > 1' "$DATA/population.tsv" | wc -l)
@@ -102,8 +110,8 @@ M=$(wc -l <"$VARS")
 echo "store: $N individuals, $(basename "$DATA") data; $((2 * M)) distinct g_variants questions"
 echo "server: --threads $TH; wrk -t1 -c$CONN -d${DUR}s on the same 2 cores; load before: $LOAD0"
 echo
-echo '| route | requests/s | p50 | p90 | p99 | non-2xx |'
-echo '|---|---|---|---|---|---|'
+echo '| route | requests/s | p50 | p90 | p99 | non-2xx | server CPU µs/request |'
+echo '|---|---|---|---|---|---|---|'
 run "g_variants (public)" "$ROOT/bench/http/g_variants.lua"
 run "count (registered)" "$ROOT/bench/http/count.lua"
 run "info (HTTP, audit only)" "" /api/beacon/v2/info

@@ -93,7 +93,13 @@ if grep -q $'\t?\t' routes.tsv; then fail "routes without a stated minimum tier:
 rank() { case $1 in public) echo 0;; registered) echo 1;; project) echo 2;; steward) echo 3;; *) echo 9;; esac; }
 COLS="none invalid expired revoked public registered project steward other"
 # project-scoped routes: a project user naming a project they hold no grant for
-scoped() { case $1 in /api/v1/cohorts|/api/beacon/v2/individuals) return 0;; *) return 1;; esac; }
+# (frequencies too: a project principal's leave out its consent opt-outs)
+scoped() {
+    case $1 in
+    /api/v1/cohorts | /api/beacon/v2/individuals | /api/v1/variants/* | /api/beacon/v2/g_variants) return 0 ;;
+    *) return 1 ;;
+    esac
+}
 
 printf '%-6s %-32s %-10s' METHOD ROUTE MIN >matrix.txt
 for c in $COLS; do printf ' %-10s' "$c" >>matrix.txt; done
