@@ -52,12 +52,7 @@ P token revoke st 7
 "$PROMISE" serve st --listen 127.0.0.1:0 --rate-limit 1000000 2>serve.err &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$W"' EXIT
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's|^promise serve: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' serve.err)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
+port=$(serve_port serve.err)
 [ -n "$port" ] || { cat serve.err; fail "server did not start"; oracle_done; }
 U=http://127.0.0.1:$port
 

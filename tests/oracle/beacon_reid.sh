@@ -73,12 +73,7 @@ trap 'stop_servers; rm -rf "$W"' EXIT
 start_server() {
     "$PROMISE" serve "$1" --listen 127.0.0.1:0 --threads 4 --rate-limit 1000000 2>"serve-$1.err" &
     SRVS+=($!)
-    local port='' i
-    for i in $(seq 1 100); do
-        port=$(sed -n 's|^promise serve: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "serve-$1.err")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
+    local port=$(serve_port "serve-$1.err")
     [ -n "$port" ] || { cat "serve-$1.err"; fail "the server on $1 did not start"; oracle_done; }
     URL=http://127.0.0.1:$port
 }

@@ -278,12 +278,7 @@ if have_cmd simulate serve token && command -v curl >/dev/null; then
         "$PROMISE" serve st --listen 127.0.0.1:0 2>serve.err &
         SERVER=$!
         trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$W"' EXIT
-        port=
-        for _ in $(seq 1 100); do
-            port=$(sed -n 's|^promise serve: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' serve.err)
-            [ -n "$port" ] && break
-            sleep 0.1
-        done
+        port=$(serve_port serve.err)
         ntraj() {
             curl -s -H "Authorization: Bearer $1" \
                 "http://127.0.0.1:$port/api/v1/omics/values?assay=olink&feature=IL6&trajectories=1&project=$2" |

@@ -39,12 +39,7 @@ C="carrier($CHR:$POS:$REF:$ALT)"
 "$PROMISE" serve st --listen 127.0.0.1:0 --rate-limit 100000 2>serve.err &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$W"' EXIT
-port=
-for _ in $(seq 1 100); do
-    port=$(sed -n 's|^promise serve: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' serve.err)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
+port=$(serve_port serve.err)
 [ -n "$port" ] || { cat serve.err; fail "server did not start"; oracle_done; }
 G="http://127.0.0.1:$port/api/beacon/v2/g_variants?referenceName=$CHR&start=$((POS - 1))&referenceBases=$REF&alternateBases=$ALT"
 beacon() { # beacon [TOKEN] -> true|false

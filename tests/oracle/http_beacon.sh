@@ -44,12 +44,7 @@ start_server() {
     shift
     "$PROMISE" serve st --listen 127.0.0.1:0 "$@" 2>"$W/$name.err" &
     PIDS+=($!)
-    local i port=
-    for i in $(seq 1 100); do
-        port=$(sed -n 's|^promise serve: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$W/$name.err")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
+    local port=$(serve_port "$W/$name.err")
     [ -n "$port" ] || { cat "$W/$name.err"; fail "server $name did not start"; oracle_done; }
     printf -v "URL_$name" 'http://127.0.0.1:%s' "$port"
 }

@@ -385,23 +385,32 @@ static int ask(pm_store_t *st, const pm_policy_t *p, const char *user, const cha
     return rc < 0 ? -1 : exists;
 }
 
-static void test_beacon(void)
+/* A new store under a new temporary directory (dir, path: at least 300
+ * bytes) with n individuals p00, p01 ...; the last withdrawn when asked. */
+static void people_store(pm_ctx_t *ctx, const char *tag, int n, int last_withdrawn, char *dir,
+                         char *path)
 {
-    char dir[256], path[300];
-    snprintf(dir, sizeof dir, "%s/pmbeacon.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(dir, 256, "%s/%s.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", tag);
     CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/st", dir);
-    pm_ctx_t *ctx = pm_ctx_new();
+    snprintf(path, 300, "%s/st", dir);
     pm_store_t *st = NULL;
     CHECK(pm_store_init(ctx, path) == 0);
     CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &st) == 0);
-    for (int i = 0; st && i < 30; i++) {
+    for (int i = 0; st && i < n; i++) {
         char ps[32];
         snprintf(ps, sizeof ps, "p%02d", i);
-        CHECK(pm_cat_test_add_individual(st, ps, "F", "1970-01-01", "01", NULL, NULL, i == 29) ==
-              i);
+        CHECK(pm_cat_test_add_individual(st, ps, "F", "1970-01-01", "01", NULL, NULL,
+                                         last_withdrawn && i == n - 1) == i);
     }
     pm_store_close(st);
+}
+
+static void test_beacon(void)
+{
+    char dir[300], path[300];
+    pm_ctx_t *ctx = pm_ctx_new();
+    pm_store_t *st = NULL;
+    people_store(ctx, "pmbeacon", 30, 1, dir, path);
     /* the server's handles are read-only: budgets must still be spent */
     st = NULL;
     CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
@@ -554,20 +563,10 @@ static int lask(pm_beacon_ledger_t *l, pm_store_t *st, const char *q, int lo, in
 
 static void test_beacon_ledger(void)
 {
-    char dir[256], path[300];
-    snprintf(dir, sizeof dir, "%s/pmledger.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/st", dir);
+    char dir[300], path[300];
     pm_ctx_t *ctx = pm_ctx_new();
     pm_store_t *st = NULL, *rw = NULL;
-    CHECK(pm_store_init(ctx, path) == 0);
-    CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &rw) == 0);
-    for (int i = 0; rw && i < 40; i++) {
-        char ps[32];
-        snprintf(ps, sizeof ps, "p%02d", i);
-        CHECK(pm_cat_test_add_individual(rw, ps, "F", "1970-01-01", "01", NULL, NULL, 0) == i);
-    }
-    pm_store_close(rw);
+    people_store(ctx, "pmledger", 40, 0, dir, path);
     CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
     pm_beacon_ledger_t *l = NULL;
     CHECK(st && pm_beacon_ledger_open(st, &l) == 0);
@@ -663,21 +662,10 @@ static void test_beacon_edge(void)
     reg.tier = PM_TIER_REGISTERED;
     CHECK(pm_policy_beacon_edge_p(&reg, 4) == 0.0 && pm_policy_beacon_edge_p(&reg, 5) == 1.0);
 
-    char dir[256], path[300];
-    snprintf(dir, sizeof dir, "%s/pmedge.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    CHECK(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/st", dir);
+    char dir[300], path[300];
     pm_ctx_t *ctx = pm_ctx_new();
     pm_store_t *st = NULL;
-    CHECK(pm_store_init(ctx, path) == 0);
-    CHECK(pm_store_open(ctx, path, PM_STORE_RDWR, &st) == 0);
-    for (int i = 0; st && i < 20; i++) {
-        char ps[32];
-        snprintf(ps, sizeof ps, "p%02d", i);
-        CHECK(pm_cat_test_add_individual(st, ps, "F", "1970-01-01", "01", NULL, NULL, 0) == i);
-    }
-    pm_store_close(st);
-    st = NULL;
+    people_store(ctx, "pmedge", 20, 0, dir, path);
     CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
     if (!st) {
         pm_ctx_free(ctx);

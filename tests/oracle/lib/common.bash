@@ -100,3 +100,15 @@ strip_chr() { sed -E 's/^chr//; s/^(#CHROM)/\1/'; }
 first_diff() {
     diff "$1" "$2" | head -n "${3:-10}" | sed 's/^/        /' || true
 }
+
+# serve_port ERRFILE: the port `promise serve --listen 127.0.0.1:0` chose,
+# read from its stderr (waits up to 10 s); empty when it did not start.
+serve_port() {
+    local i port=
+    for i in $(seq 1 100); do
+        port=$(sed -n 's|^promise serve: listening on http://127.0.0.1:\([0-9]*\)$|\1|p' "$1")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    printf '%s' "$port"
+}
