@@ -527,7 +527,8 @@ static pm_audit_pending_t *result_new(pm_ctx_t *ctx, const pm_cataudit_rec_t *re
         *rc = pm_err(ctx, PM_ENOMEM, "out of memory");
         return NULL;
     }
-    p->rec.ref = req->id;
+    /* ref: set by the caller (a queued request may be committing meanwhile,
+     * its id is read at commit through ref_rec) */
     p->rec.n_individuals = n_individuals;
     p->rec.result_size = result_size;
     if (used) {
@@ -693,8 +694,10 @@ int pm_audit_complete_ex(pm_store_t *st, int64_t entry_id, const char *outcome,
                                  .project = c->project, .command = c->command};
         pm_audit_pending_t *p = result_new(ctx, &req, outcome, n_individuals, result_size, used,
                                            &rc);
-        if (p)
+        if (p) {
+            p->rec.ref = entry_id;
             rc = append_one(st, p, result_id);
+        }
     }
     free(c);
     return rc;

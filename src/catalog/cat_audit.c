@@ -289,12 +289,15 @@ int pm_cataudit_commit(pm_cataudit_db_t *a, pm_cataudit_rec_t **recs, size_t n,
         sqlite3_reset(q);
         sqlite3_clear_bindings(q);
     }
+    void *taken = NULL;
     if (rc == 0 && ledger)
-        rc = pm_catpol_ops_apply(ledger, a->db, err, errcap);
+        rc = pm_catpol_ops_apply(ledger, a->db, &taken, err, errcap);
     if (rc == 0 && sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = commit_err(a, "commit", err, errcap);
     if (rc < 0)
         sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
+    if (ledger)
+        pm_catpol_ops_settle(ledger, taken, rc == 0);
     return rc;
 }
 

@@ -174,12 +174,14 @@ int pm_catpol_ops_add(pm_catpol_ops_t *o, const char *user, const char *query, i
     return 0;
 }
 
-int pm_catpol_ops_apply(pm_catpol_ops_t *o, sqlite3 *db, char *err, size_t errcap)
+int pm_catpol_ops_apply(pm_catpol_ops_t *o, sqlite3 *db, void **taken, char *err,
+                        size_t errcap)
 {
     pthread_mutex_lock(&o->mu);
     op_t *list = o->head;
     o->head = o->tail = NULL;
     pthread_mutex_unlock(&o->mu);
+    *taken = list; /* kept until the transaction's outcome is known */
     if (!list)
         return 0;
     sqlite3_stmt *ans = NULL, *bud = NULL;
@@ -215,8 +217,27 @@ int pm_catpol_ops_apply(pm_catpol_ops_t *o, sqlite3 *db, char *err, size_t errca
         snprintf(err, errcap, "Beacon ledger: %s", sqlite3_errmsg(db));
     sqlite3_finalize(ans);
     sqlite3_finalize(bud);
-    list_free(list);
     return rc;
+}
+
+void pm_catpol_ops_settle(pm_catpol_ops_t *o, void *taken, int committed)
+{
+    op_t *list = taken;
+    if (!list)
+        return;
+    if (committed) {
+        list_free(list);
+        return;
+    }
+    op_t *last = list;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&o->mu);
+    last->next = o->head;
+    o->head = list;
+    if (!o->tail)
+        o->tail = last;
+    pthread_mutex_unlock(&o->mu);
 }
 
 int pm_catpol_ops_flush(pm_store_t *st, pm_catpol_ops_t *o)

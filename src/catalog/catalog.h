@@ -117,7 +117,12 @@ sqlite3 *pm_catalog_db(pm_store_t *st);
 struct pm_catpol_ops;
 struct pm_cataudit_db;
 int pm_catpol_setup(pm_store_t *st, sqlite3 *db);
-int pm_catpol_ops_apply(struct pm_catpol_ops *o, sqlite3 *db, char *err, size_t errcap);
+int pm_catpol_ops_apply(struct pm_catpol_ops *o, sqlite3 *db, void **taken, char *err,
+                        size_t errcap);
+/* After the commit that applied them: the writes taken by apply are freed
+ * when it committed, else put back at the head of the queue for the next
+ * commit (a rolled-back spend must not be lost). */
+void pm_catpol_ops_settle(struct pm_catpol_ops *o, void *taken, int committed);
 sqlite3 *pm_cataudit_sqlite(struct pm_cataudit_db *a);
 
 /* Applies the schema migrations up to PM_STORE_SCHEMA_VERSION. */

@@ -365,9 +365,13 @@ static int forget_in_memory(pm_beacon_ledger_t *l, const pm_bitset_t *present)
         for (size_t k = 0; k < l->n_users; k++)
             l->users[k].touched = 0;
     }
+    /* nobody seen withdrawn comes back, even if a request on a handle
+     * that has not yet seen the withdrawal asks next */
     pm_bitset_t *copy = pm_bitset_dup(present);
     if (!copy)
         return PM_ENOMEM;
+    for (size_t w = 0; w < nw; w++)
+        copy->w[w] &= old->w[w];
     pm_bitset_free(l->present);
     l->present = copy;
     return 0;
@@ -386,6 +390,8 @@ static int decide(pm_beacon_ledger_t *l, pm_store_t *st, const pm_policy_t *p, c
     int rc = 0;
     if (!same_bits(l->present, present) && (rc = forget_in_memory(l, present)) < 0)
         return rc;
+    if (l->present->n == contrib->n) /* it is, after forget_in_memory */
+        pm_bitset_and(contrib, l->present); /* the withdrawn as the ledger knows them */
     size_t ul = strlen(who) + 1, ql = strlen(question) + 1;
     char key[PM_POLICY_QUERY_MAX + 512];
     if (ul + ql > sizeof key)

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "catalog/cat_audit.h"
 #include "catalog/cat_cohort.h"
+#include "catalog/cat_policy.h"
 #include "catalog/catalog.h"
 #include "check.h"
 #include "promise/access.h"
@@ -645,6 +649,41 @@ static void test_beacon_ledger(void)
     CHECK(system(cmd) == 0);
 }
 
+/* A Beacon spend queued for the audit log's commit survives a commit that
+ * is rolled back: it is written by the next one. */
+static void test_ledger_requeue(void)
+{
+    char dir[300], path[300];
+    pm_ctx_t *ctx = pm_ctx_new();
+    people_store(ctx, "pmrequeue", 5, 0, dir, path);
+    pm_store_t *st = NULL;
+    CHECK(pm_store_open(ctx, path, PM_STORE_RDONLY, &st) == 0);
+    pm_cataudit_db_t *a = NULL;
+    pm_catpol_ops_t *o = pm_catpol_ops_new();
+    CHECK(st && o && pm_cataudit_open(st, &a) == 0);
+    if (a) {
+        int64_t idx = 3, spent = 1;
+        CHECK(pm_catpol_ops_add(o, "u", "q1", 1, &idx, &spent, 1) == 0);
+        /* the commit fails (the table is gone) and is rolled back */
+        sqlite3_exec(pm_cataudit_sqlite(a), "DROP TABLE beacon_answer", NULL, NULL, NULL);
+        char err[512] = "";
+        CHECK(pm_cataudit_commit(a, NULL, 0, NULL, o, err, sizeof err) < 0);
+        pm_cataudit_close(a);
+        a = NULL;
+        /* reopened (the tables set up again), the next commit writes it */
+        CHECK(pm_cataudit_open(st, &a) == 0);
+        CHECK(a && pm_cataudit_commit(a, NULL, 0, NULL, o, err, sizeof err) == 0);
+        pm_cataudit_close(a);
+        CHECK(pm_catpol_spent(st, "u", 3) == 1);
+    }
+    pm_catpol_ops_free(o);
+    pm_store_close(st);
+    pm_ctx_free(ctx);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 /* The threshold's edge: counts in [min_ac, min_ac + band) answer yes with
  * probability 2^-(min_ac + band - count), by a keyed draw per question. */
 static void test_beacon_edge(void)
@@ -780,6 +819,7 @@ int main(void)
     test_beacon();
     test_beacon_edge();
     test_beacon_ledger();
+    test_ledger_requeue();
     test_setting_check();
     return check_summary("test_policy");
 }
