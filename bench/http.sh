@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/http.sh - wrk on loopback against `promise serve` (issue 6): Beacon
-# v2 variant lookups (/api/beacon/v2/g_variants, public tier, default
-# protection: hits and misses over many positions, bench/http/g_variants.lua)
+# v2 variant lookups (/api/beacon/v2/g_variants, default protection: hits
+# and misses over many positions, bench/http/g_variants.lua), anonymous
+# (public tier) and with the registered token,
 # and cohort counts (/api/v1/count, a registered token,
 # bench/http/count.lua). Prints requests per second and latency percentiles
 # as a Markdown table for bench/RESULTS.md.
@@ -112,7 +113,8 @@ echo "server: --threads $TH; wrk -t1 -c$CONN -d${DUR}s on the same 2 cores; load
 echo
 echo '| route | requests/s | p50 | p90 | p99 | non-2xx | server CPU µs/request |'
 echo '|---|---|---|---|---|---|---|'
-run "g_variants (public)" "$ROOT/bench/http/g_variants.lua"
+TOKEN="" run "g_variants (public, no token)" "$ROOT/bench/http/g_variants.lua"
+run "g_variants (registered token)" "$ROOT/bench/http/g_variants.lua"
 run "count (registered)" "$ROOT/bench/http/count.lua"
 run "info (HTTP, audit only)" "" /api/beacon/v2/info
 echo

@@ -16,6 +16,7 @@
 
 #include "access/access_int.h"
 #include "catalog/cat_access.h"
+#include "catalog/catalog.h"
 #include "catalog/individual.h"
 
 #define TOKEN_PREFIX "pmt_"
@@ -387,6 +388,40 @@ static int token_shape_ok(const char *t)
     return n == TOKEN_HEX;
 }
 
+/* Tokens already resolved on a store handle, for the current catalog
+ * generation and day (a server sees the same few tokens over and over; a
+ * revocation, a grant or a user change is a catalog write and empties it).
+ * Only successes are kept. */
+#define AUTH_CACHE 32
+
+typedef struct auth_cache {
+    uint64_t gen, tick;
+    int today;
+    struct {
+        char hash[65];
+        uint64_t tick;
+        pm_principal_t p;
+    } e[AUTH_CACHE];
+} auth_cache_t;
+
+static auth_cache_t *auth_cache(pm_store_t *st, int today, int create)
+{
+    void **slot = pm_store_module_slot(st, PM_SLOT_AUTH, free);
+    auth_cache_t *c = *slot;
+    uint64_t gen = pm_catalog_generation(st);
+    if (!gen)
+        return NULL;
+    if (c && (c->gen != gen || c->today != today))
+        memset(c, 0, sizeof *c);
+    if (!c && create && (c = calloc(1, sizeof *c)) != NULL)
+        *slot = c;
+    if (c) {
+        c->gen = gen;
+        c->today = today;
+    }
+    return c;
+}
+
 int pm_access_authenticate_at(pm_store_t *st, const char *token, int today, pm_principal_t *out)
 {
     pm_ctx_t *ctx = pm_store_ctx(st);
@@ -395,6 +430,13 @@ int pm_access_authenticate_at(pm_store_t *st, const char *token, int today, pm_p
         return pm_err(ctx, PM_EACCES, "invalid token");
     char hash[65], tier[16];
     pm_access_sha256_hex(token, strlen(token), hash);
+    auth_cache_t *c = auth_cache(st, today, 0);
+    for (int i = 0; c && i < AUTH_CACHE; i++)
+        if (c->e[i].tick && strcmp(c->e[i].hash, hash) == 0) {
+            c->e[i].tick = ++c->tick;
+            *out = c->e[i].p;
+            return 0;
+        }
     pm_token_info_t t;
     int64_t uid;
     int rc = pm_cataccess_token_find(st, hash, &t, &uid, tier);
@@ -419,6 +461,15 @@ int pm_access_authenticate_at(pm_store_t *st, const char *token, int today, pm_p
     if ((rc = pm_cataccess_grants_each(st, uid, grant_cb, &g)) < 0)
         return rc;
     *out = p;
+    if ((c = auth_cache(st, today, 1)) != NULL) {
+        int k = 0;
+        for (int i = 1; i < AUTH_CACHE; i++)
+            if (c->e[i].tick < c->e[k].tick)
+                k = i; /* a free entry (tick 0) or the least recently used */
+        memcpy(c->e[k].hash, hash, sizeof hash);
+        c->e[k].p = p;
+        c->e[k].tick = ++c->tick;
+    }
     return 0;
 }
 

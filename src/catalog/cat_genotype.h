@@ -134,10 +134,6 @@ void pm_catgt_segs_free(pm_catgt_seg_t *s, size_t n);
  * that point lookups ask SQLite nothing); freed with the handle. */
 void pm_catgt_segcache_free(pm_store_t *st);
 
-/* The handle's slot `which` (PM_SLOT_GTR, PM_SLOT_FREQ in catalog.h) for
- * another module's cache: *slot is NULL until set; free_fn frees it when
- * the handle closes. */
-void **pm_store_module_slot(pm_store_t *st, int which, void (*free_fn)(void *cache));
 
 /* Callable intervals (0-based half-open, sorted, merged) of a batch on a
  * contig, as pairs in *iv (malloc'd, 2 * *n entries). */

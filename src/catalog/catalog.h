@@ -26,8 +26,12 @@ struct pm_cat_demo;
 
 /* Slots for other modules' per-handle caches (pm_store_module_slot in
  * cat_genotype.h): the genotype readers kept open (src/genotype/gtread.c)
- * and the whole-store frequency set-up (src/vcf/vcf_query.c). */
-enum { PM_SLOT_GTR, PM_SLOT_FREQ, PM_SLOTS };
+ * the whole-store frequency set-up (src/vcf/vcf_query.c) and the tokens
+ * already resolved (src/access/access.c). */
+enum { PM_SLOT_GTR, PM_SLOT_FREQ, PM_SLOT_AUTH, PM_SLOTS };
+/* The handle's slot `which` for another module's cache: *slot is NULL
+ * until set; free_fn frees it when the handle closes. */
+void **pm_store_module_slot(pm_store_t *st, int which, void (*free_fn)(void *cache));
 
 /*
  * Caches of whole-catalog reads (the genotype column join, the

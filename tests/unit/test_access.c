@@ -184,9 +184,18 @@ static void test_tokens(pm_store_t *st)
     CHECK(pm_access_authenticate_at(st, old, 20200101, &p) == 0);
     CHECK(pm_access_authenticate_at(st, old, 20200102, &p) == PM_EACCES);
 
-    /* revoked */
+    /* revoked: also on a second (read-only) handle that had resolved the
+     * token before, as a server's handle keeps resolved tokens */
+    pm_ctx_t *ctx2 = pm_ctx_new();
+    pm_store_t *ro = NULL;
+    CHECK(pm_store_open(ctx2, pm_store_path(st), PM_STORE_RDONLY, &ro) == 0);
+    CHECK(ro && pm_access_authenticate(ro, tok, &p) == 0);
+    CHECK(ro && pm_access_authenticate(ro, tok, &p) == 0 && strcmp(p.user, "alice") == 0);
     int changed = -1;
     CHECK(pm_access_token_revoke(st, id, &changed) == 0 && changed == 1);
+    CHECK(ro && pm_access_authenticate(ro, tok, &p) == PM_EACCES);
+    pm_store_close(ro);
+    pm_ctx_free(ctx2);
     CHECK(pm_access_authenticate(st, tok, &p) == PM_EACCES);
     CHECK_STR(pm_ctx_errmsg(ctx), "token revoked");
     CHECK(pm_access_token_revoke(st, id, &changed) == 0 && changed == 0);
