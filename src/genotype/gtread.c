@@ -129,7 +129,7 @@ struct pm_gtr {
 
 /* ---- popcount kernels (dispatched at load time) ---- */
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(PM_NO_CLONES)
 #define GT_CLONES __attribute__((target_clones("popcnt", "default")))
 #else
 #define GT_CLONES

@@ -505,7 +505,7 @@ static uint32_t xor_list(const uint64_t *a, const uint64_t *b, size_t nw, uint32
     return k;
 }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(PM_NO_CLONES)
 __attribute__((target_clones("popcnt", "default")))
 #endif
 static uint32_t xor_count(const uint64_t *a, const uint64_t *b, size_t nw)

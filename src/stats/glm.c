@@ -142,8 +142,12 @@ static uint32_t kern_missing(const pm_kern_t *K, pm_glm_work_t *w, const pm_gvec
     return nm;
 }
 
-/* Dispatched at run time: the AVX2 clone vectorises the carrier loop. */
+/* Dispatched at run time: the AVX2 clone vectorises the carrier loop
+ * (not under PM_NO_CLONES: ThreadSanitizer cannot start with ifunc
+ * resolvers that it instruments). */
+#if defined(__x86_64__) && !defined(PM_NO_CLONES)
 __attribute__((target_clones("avx2", "default")))
+#endif
 int pm_kern_eval(const pm_kern_t *K, uint32_t n, pm_glm_work_t *w, const pm_gvec_t *g,
                  pm_kern_out_t *o)
 {
