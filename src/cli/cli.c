@@ -41,6 +41,22 @@ int pm_cli_usage(const char *cmd, const char *fmt, ...)
     return PM_EXIT_USAGE;
 }
 
+int pm_cli_bad_option(const char *cmd, int c, char **argv)
+{
+    if (c == ':')
+        return pm_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
+    return pm_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int pm_cli_one_store(const char *cmd, int argc, char **argv)
+{
+    if (argc - optind < 1)
+        return pm_cli_usage(cmd, "expected STORE");
+    if (argc - optind > 1)
+        return pm_cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    return 0;
+}
+
 int pm_cli_parse_date(const char *s, int compact_ok)
 {
     size_t n = strlen(s);

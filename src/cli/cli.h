@@ -34,6 +34,12 @@ extern const pm_cli_cmd_t pm_cmd_init, pm_cmd_keygen, pm_cmd_pseudonymize, pm_cm
 int pm_cli_fail(const char *cmd, pm_ctx_t *ctx, int rc);
 /* Prints "promise CMD: MSG" plus a pointer to help; returns PM_EXIT_USAGE. */
 int pm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt_long's ':' or '?' for the option at argv[optind - 1]: "option
+ * 'X' needs a value" or "unknown option 'X'" as a usage error. */
+int pm_cli_bad_option(const char *cmd, int c, char **argv);
+/* After the options: 0 when exactly STORE is left, else the usage error
+ * ("expected STORE", "unexpected argument 'X'"). */
+int pm_cli_one_store(const char *cmd, int argc, char **argv);
 /* A date as YYYYMMDD: YYYY-MM-DD (a real calendar day, year >= 1000),
  * or also YYYYMMDD when compact_ok; -1 when it is neither. */
 int pm_cli_parse_date(const char *s, int compact_ok);

@@ -75,10 +75,8 @@ static int run(int argc, char **argv)
             break;
         case 't':
             break; /* accepted for symmetry; counting is memory-bound */
-        case ':':
-            return pm_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return pm_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return pm_cli_bad_option(cmd, c, argv);
         }
     }
     if (argc - optind != 1)

@@ -137,16 +137,13 @@ static int run(int argc, char **argv)
         case 'n':
             o.no_plots = 1;
             break;
-        case ':':
-            return pm_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return pm_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return pm_cli_bad_option(cmd, c, argv);
         }
     }
-    if (argc - optind < 1)
-        return pm_cli_usage(cmd, "expected STORE");
-    if (argc - optind > 1)
-        return pm_cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    int usage = pm_cli_one_store(cmd, argc, argv);
+    if (usage)
+        return usage;
     if (!o.n_pheno)
         return pm_cli_usage(cmd, "missing --pheno (a cohort expression, endpoint:NAME or "
                                  "omics:ASSAY:FEATURE)");

@@ -47,10 +47,8 @@ int pm_cli_ingest_vcf(int argc, char **argv)
             threads = (int)n;
             break;
         }
-        case ':':
-            return pm_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return pm_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return pm_cli_bad_option(cmd, c, argv);
         }
     }
     if (argc - optind != 2)

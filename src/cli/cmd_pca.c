@@ -124,16 +124,13 @@ static int run(int argc, char **argv)
                 return pm_cli_usage(cmd, "--threads wants 1..256, not '%s'", optarg);
             threads = (int)v;
             break;
-        case ':':
-            return pm_cli_usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return pm_cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return pm_cli_bad_option(cmd, c, argv);
         }
     }
-    if (argc - optind < 1)
-        return pm_cli_usage(cmd, "expected STORE");
-    if (argc - optind > 1)
-        return pm_cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    int usage = pm_cli_one_store(cmd, argc, argv);
+    if (usage)
+        return usage;
     if (prefix && !*prefix)
         return pm_cli_usage(cmd, "-o wants a PREFIX");
     o.keep_variants = prefix != NULL;

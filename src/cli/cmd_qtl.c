@@ -153,16 +153,13 @@ static int run(int argc, char **argv)
         case 'o':
             o.prefix = optarg;
             break;
-        case ':':
-            return pm_cli_usage(CMD, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return pm_cli_usage(CMD, "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' or '?' */
+            return pm_cli_bad_option(CMD, c, argv);
         }
     }
-    if (argc - optind < 1)
-        return pm_cli_usage(CMD, "expected STORE");
-    if (argc - optind > 1)
-        return pm_cli_usage(CMD, "unexpected argument '%s'", argv[optind + 1]);
+    int usage = pm_cli_one_store(CMD, argc, argv);
+    if (usage)
+        return usage;
     if (!o.assay || !*o.assay)
         return pm_cli_usage(CMD, "missing --assay NAME");
     if (!o.features_bed || !*o.features_bed)

@@ -213,21 +213,37 @@ static json_t *freq_json(const pm_policy_t *pol, int64_t ac, int64_t an, int has
     return j;
 }
 
+int srv_variant_arg(srv_req_t *r, pm_http_variant_t *v, char *contig, char *region,
+                    pm_policy_t *pol)
+{
+    if (pm_http_variant_parse(r->ctx, r->arg, v) < 0) {
+        srv_error(r, 400, "%s", pm_ctx_errmsg(r->ctx));
+        return 1;
+    }
+    if (pm_contig_normalise(v->chrom, contig, PM_HTTP_CONTIG_MAX) < 0) {
+        srv_error(r, 400, "bad contig name");
+        return 1;
+    }
+    snprintf(region, PM_HTTP_CONTIG_MAX + 48, "%s:%lld-%lld", contig, (long long)v->pos,
+             (long long)v->pos);
+    int rc = pm_policy_for_store(r->st, r->tier, pol);
+    if (rc == 0)
+        rc = pm_policy_allows(r->ctx, pol, PM_RELEASE_FREQ);
+    if (rc < 0) {
+        srv_fail(r, rc);
+        return 1;
+    }
+    return 0;
+}
+
 int srv_api_variant(srv_req_t *r)
 {
     pm_http_variant_t v;
-    if (pm_http_variant_parse(r->ctx, r->arg, &v) < 0)
-        return srv_error(r, 400, "%s", pm_ctx_errmsg(r->ctx));
     char contig[PM_HTTP_CONTIG_MAX], region[PM_HTTP_CONTIG_MAX + 48];
-    if (pm_contig_normalise(v.chrom, contig, sizeof contig) < 0)
-        return srv_error(r, 400, "bad contig name");
-    snprintf(region, sizeof region, "%s:%lld-%lld", contig, (long long)v.pos, (long long)v.pos);
     pm_policy_t pol;
-    int rc = pm_policy_for_store(r->st, r->tier, &pol);
-    if (rc < 0)
-        return srv_fail(r, rc);
-    if ((rc = pm_policy_allows(r->ctx, &pol, PM_RELEASE_FREQ)) < 0)
-        return srv_fail(r, rc);
+    if (srv_variant_arg(r, &v, contig, region, &pol))
+        return 0;
+    int rc;
     variant_find_t f = {.v = &v};
     rc = srv_freq_each(r, region, NULL, "sex", on_variant_row, &f);
     if (rc < 0 && rc != PM_EINPUT)

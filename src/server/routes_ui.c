@@ -301,18 +301,11 @@ int srv_ui_search(srv_req_t *r)
 int srv_ui_variant(srv_req_t *r)
 {
     pm_http_variant_t v;
-    if (pm_http_variant_parse(r->ctx, r->arg, &v) < 0)
-        return srv_error(r, 400, "%s", pm_ctx_errmsg(r->ctx));
     char contig[PM_HTTP_CONTIG_MAX], region[PM_HTTP_CONTIG_MAX + 48];
-    if (pm_contig_normalise(v.chrom, contig, sizeof contig) < 0)
-        return srv_error(r, 400, "bad contig name");
-    snprintf(region, sizeof region, "%s:%lld-%lld", contig, (long long)v.pos, (long long)v.pos);
     pm_policy_t pol;
-    int rc = pm_policy_for_store(r->st, r->tier, &pol);
-    if (rc == 0)
-        rc = pm_policy_allows(r->ctx, &pol, PM_RELEASE_FREQ);
-    if (rc < 0)
-        return srv_fail(r, rc);
+    if (srv_variant_arg(r, &v, contig, region, &pol))
+        return 0;
+    int rc;
     static const char *const by[] = {"sex", "county", "source"};
     json_t *j = NULL, *strata = json_object();
     for (size_t k = 0; k < sizeof by / sizeof *by; k++) {

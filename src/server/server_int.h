@@ -102,6 +102,12 @@ typedef struct srv_freq_row {
 
 /* Calls fn for each row of pm_freq over region (cohort and by may be
  * NULL). fn returning <0 stops. */
+/* The {CHROM-POS-REF-ALT} of a variant route: parsed into v, the contig
+ * normalised (contig: PM_HTTP_CONTIG_MAX bytes) and region "CHR:POS-POS"
+ * (PM_HTTP_CONTIG_MAX + 48 bytes), and the caller's policy, which must
+ * allow frequencies. 0, or 1 when the error answer is already set. */
+int srv_variant_arg(srv_req_t *r, pm_http_variant_t *v, char *contig, char *region,
+                    pm_policy_t *pol);
 int srv_freq_each(srv_req_t *r, const char *region, const char *cohort, const char *by,
                   int (*fn)(void *ud, const srv_freq_row_t *row), void *ud);
 
